@@ -1,0 +1,40 @@
+// Bundles the CLI (and, as they land, the language server and the VS Code client) into dist/, with the two .wasm
+// files the parser needs copied beside the bundles.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+
+const entries = [
+  { in: 'server/src/cli.ts', out: 'cli' },
+  { in: 'server/src/cli/worker.ts', out: 'worker' },
+].filter((e) => existsSync(e.in));
+
+mkdirSync('dist', { recursive: true });
+for (const [from, to] of [
+  ['web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm'],
+  ['tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm'],
+]) {
+  copyFileSync(require.resolve(from), to);
+}
+
+const options = {
+  entryPoints: entries,
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode'],
+  logLevel: 'warning',
+};
+
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  await esbuild.build(options);
+}

@@ -1,0 +1,122 @@
+/**
+ * `analyze(text, path, settings) -> findings`: the one entry point the CLI, the language server and the tests share.
+ * Pure: no LSP or vscode types. Call `await initEngine()` once per thread first.
+ */
+import { ncscLabel } from '../guidelines/guidelines';
+import { RULES } from '../rules';
+import { DEFAULT_SETTINGS, ruleOverride, type Settings } from '../shared/settings';
+import { decode } from './decode';
+import { getParser, initParser, type Tree } from './parser';
+import type { Rule } from './rule';
+import { RuleContext } from './rule';
+import { SemanticModel } from './semantic';
+import { findSuppression, parseDirectives } from './suppress';
+import { confidenceRank, type AnalysisResult, type Finding, type Severity } from './types';
+
+export async function initEngine(): Promise<void> {
+  await initParser();
+}
+
+export interface AnalyzeOptions {
+  /** Only rules whose id starts with one of these (CLI `--select`). */
+  select?: string[];
+  /** Drop rules whose id starts with one of these (CLI `--ignore`). */
+  ignore?: string[];
+  /** A tree already parsed from `text` (the language server re-parses incrementally). */
+  tree?: Tree;
+}
+
+interface ActiveRule {
+  rule: Rule;
+  severity: Severity;
+  trigger: RegExp;
+}
+
+const triggerCache = new WeakMap<Rule, RegExp>();
+function triggerOf(rule: Rule): RegExp {
+  let re = triggerCache.get(rule);
+  if (!re) {
+    re = new RegExp(`\\b(?:${rule.triggers.join('|')})\\b`);
+    triggerCache.set(rule, re);
+  }
+  return re;
+}
+
+export function activeRules(settings: Settings, options: AnalyzeOptions = {}): ActiveRule[] {
+  const starts = (id: string, prefixes: string[]) => prefixes.some((p) => id.startsWith(p.toUpperCase()));
+  const out: ActiveRule[] = [];
+  for (const rule of RULES) {
+    if (options.select?.length && !starts(rule.id, options.select)) continue;
+    if (options.ignore?.length && starts(rule.id, options.ignore)) continue;
+    const override = ruleOverride(settings.rules, rule.id);
+    if (override === 'off') continue;
+    out.push({ rule, severity: override ?? rule.severity, trigger: triggerOf(rule) });
+  }
+  return out;
+}
+
+function tooLarge(size: number, settings: Settings): AnalysisResult | undefined {
+  if (size <= settings.maxFileSizeKb * 1024) return undefined;
+  const kb = Math.ceil(size / 1024);
+  return {
+    findings: [],
+    parsed: false,
+    notices: [
+      {
+        kind: 'too-large',
+        message: `the file is ${kb} KB, over the ${settings.maxFileSizeKb} KB limit (setting maxFileSizeKb), so it was not analysed`,
+      },
+    ],
+  };
+}
+
+/** Analyse raw file bytes: the size limit and decoding come first, each with one clear notice. */
+export function analyzeBytes(bytes: Uint8Array, path: string, settings: Settings = DEFAULT_SETTINGS, options: AnalyzeOptions = {}): AnalysisResult {
+  const big = tooLarge(bytes.length, settings);
+  if (big) return big;
+  const decoded = decode(bytes);
+  if (!decoded.ok) return { findings: [], parsed: false, notices: [{ kind: 'not-decodable', message: decoded.message }] };
+  return analyze(decoded.text, path, settings, options);
+}
+
+/**
+ * Analyse one Python file's text. Broken code still gets findings for the parts that parse (tree-sitter recovers).
+ * Suppressed findings come back with `suppressed` set; callers decide whether to show them.
+ */
+export function analyze(text: string, path: string, settings: Settings = DEFAULT_SETTINGS, options: AnalyzeOptions = {}): AnalysisResult {
+  // UTF-16 code units stand in for bytes here: the limit is about work, and the LSP hands us strings.
+  const big = tooLarge(text.length, settings);
+  if (big) return big;
+  const rules = activeRules(settings, options).filter((r) => r.trigger.test(text));
+  if (rules.length === 0) return { findings: [], notices: [], parsed: false };
+
+  const tree = options.tree ?? getParser().parse(text);
+  if (!tree) {
+    return { findings: [], parsed: false, notices: [{ kind: 'internal-error', message: 'the parser returned no tree' }] };
+  }
+  try {
+    const model = new SemanticModel(tree, text);
+    const directives = parseDirectives(model.comments);
+    const minRank = confidenceRank(settings.minConfidence);
+    const findings: Finding[] = [];
+    for (const { rule, severity } of rules) {
+      const ctx = new RuleContext(rule, model, path);
+      rule.check(ctx);
+      const label = ncscLabel(rule.guidelines.find((g) => g.startsWith('NCSC-')) ?? rule.guidelines[0]);
+      for (const f of ctx.findings) {
+        if (confidenceRank(f.confidence) < minRank) continue;
+        // A settings override replaces the rule's default severity, not a severity the rule chose for the case.
+        const finalSeverity = f.severity === rule.severity ? severity : f.severity;
+        const finding: Finding = { ...f, severity: finalSeverity, message: `${f.message} [${label}]`, guidelines: rule.guidelines };
+        const suppressed = directives.size ? findSuppression(directives, tree.rootNode, finding) : undefined;
+        if (suppressed) finding.suppressed = suppressed;
+        if (!finding.fix) delete finding.fix;
+        findings.push(finding);
+      }
+    }
+    findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId));
+    return { findings, notices: [], parsed: true };
+  } finally {
+    if (!options.tree) tree.delete();
+  }
+}

@@ -1,0 +1,89 @@
+/** What a rule is, and the context it checks a file in. */
+import type { Node } from './parser';
+import type { CallSite, SemanticModel, Value } from './semantic';
+import { rangeOf } from './edits';
+import type { Confidence, Finding, Fix, Range, Severity } from './types';
+
+export interface RuleDocs {
+  /** Why it is dangerous, in a paragraph. */
+  why: string;
+  /** Python code that the rule flags. */
+  example: string;
+  /** Python code that does the same job safely. */
+  useInstead: string;
+  /** Links: library docs, advisories, the guideline text. */
+  references: string[];
+}
+
+export interface Rule {
+  /** `SAInnn`: a contract. Never change or reuse an id. */
+  id: string;
+  /** kebab-case name of the hazard (not of the fix); the rule's file is `SAInnn-<name>.ts`. */
+  name: string;
+  /** The hazard in a few words, for tables and SARIF `shortDescription`. */
+  hazard: string;
+  severity: Severity;
+  confidence: Confidence;
+  /** Guideline ids from guidelines/guidelines.ts; the first NCSC id is the one the message names. */
+  guidelines: string[];
+  /** The default one-sentence message: the hazard and its consequence, identifiers in backticks. */
+  message: string;
+  docs: RuleDocs;
+  /**
+   * Identifiers of which at least one must occur (as a whole word) in a file's text for the rule to have anything
+   * to find. A file that holds none of any active rule's triggers is never parsed.
+   */
+  triggers: string[];
+  check(ctx: RuleContext): void;
+}
+
+export interface Report {
+  node: Node;
+  /** Overrides the rule's message. */
+  message?: string;
+  severity?: Severity;
+  confidence?: Confidence;
+  fix?: Fix;
+}
+
+export class RuleContext {
+  readonly findings: Array<Omit<Finding, 'message' | 'guidelines'> & { message: string }> = [];
+
+  constructor(
+    readonly rule: Rule,
+    readonly model: SemanticModel,
+    readonly path: string,
+  ) {}
+
+  get text(): string {
+    return this.model.text;
+  }
+
+  /**
+   * Calls whose callee is spelled with one of `names` as its last identifier, or is a bare name that resolves to
+   * such a function (`from torch import load as tl; tl(...)`): the cheap filter before a rule checks `qname`.
+   */
+  *callsNamed(...names: string[]): Generator<CallSite> {
+    const wanted = new Set(names);
+    for (const c of this.model.calls) {
+      if (wanted.has(c.name)) yield c;
+      else if (c.functionNode?.type === 'identifier' && c.qname && wanted.has(c.qname.slice(c.qname.lastIndexOf('.') + 1))) yield c;
+    }
+  }
+
+  evaluate(node: Node, call: CallSite): Value {
+    return this.model.evaluate(node, call.scope);
+  }
+
+  report(r: Report): void {
+    const range: Range = rangeOf(r.node);
+    this.findings.push({
+      ruleId: this.rule.id,
+      range,
+      message: r.message ?? this.rule.message,
+      severity: r.severity ?? this.rule.severity,
+      confidence: r.confidence ?? this.rule.confidence,
+      fix: r.fix,
+    });
+  }
+}

@@ -1,0 +1,524 @@
+/**
+ * A small semantic layer over one tree-sitter tree, built in a single walk:
+ * - scopes (module, function, lambda, class, comprehension) and the names each binds;
+ * - import and alias resolution to qualified names (`import torch as T` makes `T.load` mean `torch.load`);
+ * - constant propagation for simple assignments of strings, booleans, numbers and None;
+ * - call sites with positional and keyword argument lookup, and `*args` / `**kwargs` splat awareness.
+ *
+ * Names bound locally (a parameter called `load`) shadow imports: they resolve to `local`, never to `pickle.load`.
+ */
+import type { Node, Tree } from './parser';
+
+export type Value =
+  /** A string. When `complete` is false only its prefix is known (an f-string, a concatenation with a variable). */
+  | { kind: 'str'; value: string; complete: boolean }
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'num'; value: number }
+  | { kind: 'none' }
+  /** A module, function or class by qualified name; an instance is the constructor's name plus `()`. */
+  | { kind: 'ref'; qname: string }
+  /** A name bound locally to something the engine does not follow (a parameter, a loop variable). */
+  | { kind: 'local' }
+  | { kind: 'unknown' };
+
+const UNKNOWN: Value = { kind: 'unknown' };
+const LOCAL: Value = { kind: 'local' };
+const MAX_DEPTH = 24;
+
+type Binding =
+  | { kind: 'import'; index: number; qname: string }
+  | { kind: 'assign'; index: number; value: Node; scope: Scope }
+  | { kind: 'local'; index: number };
+
+export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
+
+export class Scope {
+  readonly bindings = new Map<string, Binding[]>();
+  readonly globals = new Set<string>();
+  readonly calls: CallSite[] = [];
+  constructor(
+    readonly kind: ScopeKind,
+    readonly node: Node,
+    readonly parent: Scope | undefined,
+  ) {}
+
+  bind(name: string, b: Binding): void {
+    const list = this.bindings.get(name);
+    if (list) list.push(b);
+    else this.bindings.set(name, [b]);
+  }
+
+  /** The nearest enclosing function or module: the scope whose statements a rule searches for related calls. */
+  get owner(): Scope {
+    let s: Scope = this;
+    while ((s.kind === 'class' || s.kind === 'comprehension') && s.parent) s = s.parent;
+    return s;
+  }
+}
+
+export class CallSite {
+  /** Positional arguments up to the first `*args` splat. */
+  readonly positional: Node[] = [];
+  /** Keyword argument values by name. */
+  readonly keywords = new Map<string, Node>();
+  /** The `name=value` nodes, for edits. */
+  readonly keywordNodes = new Map<string, Node>();
+  hasArgSplat = false;
+  hasKwSplat = false;
+  private resolved?: string | null;
+
+  constructor(
+    readonly node: Node,
+    readonly scope: Scope,
+    readonly model: SemanticModel,
+  ) {
+    const args = node.childForFieldName('arguments');
+    if (!args || args.type !== 'argument_list') return; // a generator argument: f(x for x in y)
+    for (const a of args.namedChildren) {
+      if (!a) continue;
+      switch (a.type) {
+        case 'keyword_argument': {
+          const name = a.childForFieldName('name');
+          const value = a.childForFieldName('value');
+          if (name && value) {
+            this.keywords.set(name.text, value);
+            this.keywordNodes.set(name.text, a);
+          }
+          break;
+        }
+        case 'list_splat':
+          this.hasArgSplat = true;
+          break;
+        case 'dictionary_splat':
+          this.hasKwSplat = true;
+          break;
+        case 'comment':
+          break;
+        default:
+          if (!this.hasArgSplat && this.keywords.size === 0) this.positional.push(a);
+      }
+    }
+  }
+
+  get functionNode(): Node | null {
+    return this.node.childForFieldName('function');
+  }
+
+  get argumentList(): Node | null {
+    const a = this.node.childForFieldName('arguments');
+    return a && a.type === 'argument_list' ? a : null;
+  }
+
+  /** The last identifier of the callee: `load` for `torch.load(...)`, `''` when the callee is not a name. */
+  get name(): string {
+    const f = this.functionNode;
+    if (!f) return '';
+    if (f.type === 'identifier') return f.text;
+    if (f.type === 'attribute') return f.childForFieldName('attribute')?.text ?? '';
+    return '';
+  }
+
+  /** The callee's qualified name (`torch.load`), or undefined when it is local or unknown. */
+  get qname(): string | undefined {
+    if (this.resolved === undefined) {
+      const f = this.functionNode;
+      const v = f ? this.model.evaluate(f, this.scope) : UNKNOWN;
+      this.resolved = v.kind === 'ref' ? v.qname : null;
+    }
+    return this.resolved ?? undefined;
+  }
+
+  /** The argument given by keyword `name`, else at `position` (0-based) among the positional ones. */
+  arg(name: string, position?: number): Node | undefined {
+    const k = this.keywords.get(name);
+    if (k) return k;
+    if (position !== undefined && position < this.positional.length) return this.positional[position];
+    return undefined;
+  }
+
+  /** The argument's value, resolved through constants and imports; undefined when the argument is absent. */
+  value(name: string, position?: number): Value | undefined {
+    const n = this.arg(name, position);
+    return n ? this.model.evaluate(n, this.scope) : undefined;
+  }
+
+  /**
+   * True when an absent argument might still be passed through `*args` / `**kwargs`, so a rule that wants the
+   * argument present should lower its confidence rather than guess.
+   */
+  mayPass(name: string, position?: number): boolean {
+    if (this.keywords.has(name)) return true;
+    if (this.hasKwSplat) return true;
+    return position !== undefined && this.hasArgSplat && position >= this.positional.length;
+  }
+}
+
+export interface Comment {
+  node: Node;
+  line: number;
+  text: string;
+  /** True when nothing but whitespace precedes the comment on its line. */
+  ownLine: boolean;
+}
+
+const SCOPE_TYPES: Record<string, ScopeKind> = {
+  function_definition: 'function',
+  lambda: 'function',
+  class_definition: 'class',
+  list_comprehension: 'comprehension',
+  set_comprehension: 'comprehension',
+  dictionary_comprehension: 'comprehension',
+  generator_expression: 'comprehension',
+};
+
+export class SemanticModel {
+  readonly module: Scope;
+  readonly calls: CallSite[] = [];
+  readonly comments: Comment[] = [];
+  /** Every module imported anywhere in the file, by qualified name (`torch`, `transformers.AutoModel`). */
+  readonly importedModules = new Set<string>();
+  private readonly lineStarts: number[];
+
+  constructor(
+    readonly tree: Tree,
+    readonly text: string,
+  ) {
+    this.module = new Scope('module', tree.rootNode, undefined);
+    this.lineStarts = lineStarts(text);
+    this.walk();
+  }
+
+  /** True when the file imports `prefix` or a submodule or member of it. */
+  imports(prefix: string): boolean {
+    for (const m of this.importedModules) if (m === prefix || m.startsWith(prefix + '.')) return true;
+    return false;
+  }
+
+  // ---------------------------------------------------------------- walk
+
+  private walk(): void {
+    const c = this.tree.walk();
+    const scopes: Scope[] = [this.module];
+    for (;;) {
+      const type = c.nodeType;
+      let descend = true;
+      const scope = scopes[scopes.length - 1];
+      switch (type) {
+        case 'import_statement':
+        case 'import_from_statement':
+          this.bindImport(c.currentNode, scope);
+          descend = false;
+          break;
+        case 'comment': {
+          const node = c.currentNode;
+          const line = node.startPosition.row;
+          const before = this.text.slice(this.lineStarts[line], node.startIndex);
+          this.comments.push({ node, line, text: node.text, ownLine: before.trim() === '' });
+          break;
+        }
+        case 'call': {
+          const site = new CallSite(c.currentNode, scope, this);
+          this.calls.push(site);
+          scope.owner.calls.push(site);
+          break;
+        }
+        case 'assignment':
+          this.bindAssignment(c.currentNode, scope);
+          break;
+        case 'augmented_assignment':
+        case 'for_statement':
+        case 'for_in_clause':
+          this.bindTargets(c.currentNode.childForFieldName('left'), scope);
+          break;
+        case 'named_expression': {
+          const n = c.currentNode;
+          const name = n.childForFieldName('name');
+          const value = n.childForFieldName('value');
+          if (name && value) scope.owner.bind(name.text, { kind: 'assign', index: n.startIndex, value, scope });
+          break;
+        }
+        case 'as_pattern_target':
+          this.bindTargets(c.currentNode.firstNamedChild, scope);
+          break;
+        case 'global_statement':
+        case 'nonlocal_statement':
+          for (const id of c.currentNode.namedChildren) if (id?.type === 'identifier') scope.globals.add(id.text);
+          break;
+      }
+      const kind = SCOPE_TYPES[type];
+      if (kind) {
+        const node = c.currentNode;
+        const name = node.childForFieldName('name');
+        if (name && kind !== 'comprehension') scope.bind(name.text, { kind: 'local', index: node.startIndex });
+        const inner = new Scope(kind, node, scope);
+        this.scopeByNode.set(node.id, inner);
+        const params = node.childForFieldName('parameters');
+        if (params) this.bindParameters(params, inner);
+        if (descend) scopes.push(inner);
+      }
+      if (descend && c.gotoFirstChild()) continue;
+      for (;;) {
+        // Leaving a node: a scope ends with the node that opened it.
+        if (scopes.length > 1 && c.nodeId === scopes[scopes.length - 1].node.id) scopes.pop();
+        if (c.gotoNextSibling()) break;
+        if (!c.gotoParent()) {
+          c.delete();
+          return;
+        }
+      }
+    }
+  }
+
+  private bindImport(node: Node, scope: Scope): void {
+    const index = node.startIndex;
+    if (node.type === 'import_statement') {
+      for (const n of node.childrenForFieldName('name')) {
+        if (!n) continue;
+        if (n.type === 'aliased_import') {
+          const full = n.childForFieldName('name')?.text;
+          const alias = n.childForFieldName('alias')?.text;
+          if (full && alias) {
+            scope.bind(alias, { kind: 'import', index, qname: full });
+            this.importedModules.add(full);
+          }
+        } else {
+          // `import a.b.c` binds `a`, and `a.b.c` resolves through it.
+          const full = n.text;
+          const head = full.split('.')[0].trim();
+          scope.bind(head, { kind: 'import', index, qname: head });
+          this.importedModules.add(full.replace(/\s+/g, ''));
+        }
+      }
+      return;
+    }
+    const moduleNode = node.childForFieldName('module_name');
+    if (!moduleNode) return;
+    const mod = moduleNode.text.replace(/\s+/g, '');
+    this.importedModules.add(mod);
+    for (const n of node.childrenForFieldName('name')) {
+      if (!n) continue;
+      const nameNode = n.type === 'aliased_import' ? n.childForFieldName('name') : n;
+      const local = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : n.text;
+      if (!nameNode || !local) continue;
+      const qname = mod.endsWith('.') ? mod + nameNode.text : `${mod}.${nameNode.text}`;
+      scope.bind(local, { kind: 'import', index, qname });
+      this.importedModules.add(qname);
+    }
+  }
+
+  private bindAssignment(node: Node, scope: Scope): void {
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    if (!left) return;
+    if (left.type === 'identifier' && right && right.type !== 'assignment') {
+      scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: right, scope });
+    } else if (left.type === 'identifier' && right?.type === 'assignment') {
+      // a = b = "x": bind `a` to whatever `b` gets.
+      const inner = right.childForFieldName('right');
+      if (inner) scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: inner, scope });
+    } else {
+      this.bindTargets(left, scope);
+    }
+  }
+
+  private bindTargets(node: Node | null, scope: Scope): void {
+    if (!node) return;
+    if (node.type === 'identifier') {
+      scope.bind(node.text, { kind: 'local', index: node.startIndex });
+      return;
+    }
+    if (node.type === 'attribute' || node.type === 'subscript') return;
+    for (const child of node.namedChildren) this.bindTargets(child, scope);
+  }
+
+  private bindParameters(params: Node, scope: Scope): void {
+    for (const p of params.namedChildren) {
+      if (!p) continue;
+      let id: Node | null = null;
+      if (p.type === 'identifier') id = p;
+      else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') id = p.childForFieldName('name');
+      else id = p.namedChildren.find((n) => n?.type === 'identifier') ?? null;
+      if (id) scope.bind(id.text, { kind: 'local', index: p.startIndex });
+    }
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  private readonly scopeByNode = new Map<number, Scope>();
+
+  /** The innermost scope that holds `node`. */
+  scopeAt(node: Node): Scope {
+    for (let n: Node | null = node.parent; n; n = n.parent) {
+      const s = this.scopeByNode.get(n.id);
+      if (s) return s;
+    }
+    return this.module;
+  }
+
+  /** Resolve a name as Python would from `scope` at byte offset `index`. */
+  lookup(name: string, scope: Scope, index: number, depth = 0): Value {
+    let s: Scope | undefined = scope;
+    let first = true;
+    while (s) {
+      if (s.kind === 'class' && !first) {
+        s = s.parent;
+        continue;
+      }
+      if (s.globals.has(name)) {
+        s = this.module;
+        first = false;
+        continue;
+      }
+      const list = s.bindings.get(name);
+      if (list) return this.pick(list, first ? index : undefined, depth);
+      first = false;
+      s = s.parent;
+    }
+    // Unbound here: a builtin such as `open` or `eval` keeps its own name.
+    return { kind: 'ref', qname: name };
+  }
+
+  private pick(list: Binding[], index: number | undefined, depth: number): Value {
+    if (index !== undefined) {
+      let last: Binding | undefined;
+      for (const b of list) if (b.index < index) last = b;
+      if (last) return this.bindingValue(last, depth);
+    }
+    if (list.length === 1) return this.bindingValue(list[0], depth);
+    const values = list.map((b) => this.bindingValue(b, depth));
+    // Conditional imports (`try: import cPickle as pickle / except: import pickle`): the last one stands.
+    if (values.every((v) => v.kind === 'ref')) return values[values.length - 1];
+    const firstKey = JSON.stringify(values[0]);
+    return values.every((v) => JSON.stringify(v) === firstKey) ? values[0] : UNKNOWN;
+  }
+
+  private bindingValue(b: Binding, depth: number): Value {
+    switch (b.kind) {
+      case 'import':
+        return { kind: 'ref', qname: b.qname };
+      case 'local':
+        return LOCAL;
+      case 'assign': {
+        const v = this.evaluate(b.value, b.scope, depth + 1, b.index);
+        // An assigned name we cannot follow is still a local name: it shadows any import.
+        return v.kind === 'unknown' ? LOCAL : v;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  /** The value of an expression as far as the engine can tell. */
+  evaluate(node: Node, scope: Scope, depth = 0, at = node.startIndex): Value {
+    if (depth > MAX_DEPTH) return UNKNOWN;
+    switch (node.type) {
+      case 'string':
+        return stringValue(node);
+      case 'concatenated_string': {
+        let acc = '';
+        for (const part of node.namedChildren) {
+          if (!part) continue;
+          const v = stringValue(part);
+          if (v.kind !== 'str') return UNKNOWN;
+          acc += v.value;
+          if (!v.complete) return { kind: 'str', value: acc, complete: false };
+        }
+        return { kind: 'str', value: acc, complete: true };
+      }
+      case 'true':
+        return { kind: 'bool', value: true };
+      case 'false':
+        return { kind: 'bool', value: false };
+      case 'none':
+        return { kind: 'none' };
+      case 'integer':
+      case 'float': {
+        const n = Number(node.text.replace(/_/g, ''));
+        return Number.isFinite(n) ? { kind: 'num', value: n } : UNKNOWN;
+      }
+      case 'parenthesized_expression': {
+        const inner = node.firstNamedChild;
+        return inner ? this.evaluate(inner, scope, depth + 1, at) : UNKNOWN;
+      }
+      case 'identifier':
+        return this.lookup(node.text, scope, at, depth + 1);
+      case 'attribute': {
+        const obj = node.childForFieldName('object');
+        const attr = node.childForFieldName('attribute');
+        if (!obj || !attr) return UNKNOWN;
+        const base = this.evaluate(obj, scope, depth + 1, at);
+        return base.kind === 'ref' ? { kind: 'ref', qname: `${base.qname}.${attr.text}` } : UNKNOWN;
+      }
+      case 'call': {
+        const fn = node.childForFieldName('function');
+        if (!fn) return UNKNOWN;
+        const callee = this.evaluate(fn, scope, depth + 1, at);
+        return callee.kind === 'ref' ? { kind: 'ref', qname: `${callee.qname}()` } : UNKNOWN;
+      }
+      case 'binary_operator': {
+        const op = node.childForFieldName('operator')?.text;
+        const l = node.childForFieldName('left');
+        const r = node.childForFieldName('right');
+        if (op !== '+' || !l || !r) return UNKNOWN;
+        const lv = this.evaluate(l, scope, depth + 1, at);
+        if (lv.kind !== 'str') return UNKNOWN;
+        if (!lv.complete) return lv;
+        const rv = this.evaluate(r, scope, depth + 1, at);
+        if (rv.kind === 'str') return { kind: 'str', value: lv.value + rv.value, complete: rv.complete };
+        return { kind: 'str', value: lv.value, complete: false };
+      }
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  /** The qualified name an expression refers to, if any. */
+  qnameOf(node: Node, scope: Scope): string | undefined {
+    const v = this.evaluate(node, scope);
+    return v.kind === 'ref' ? v.qname : undefined;
+  }
+
+  /**
+   * The local spelling that reaches `qname` from `scope` (`np` for `numpy`), for fixes that insert a reference.
+   * Undefined when nothing in scope imports it.
+   */
+  spellingOf(qname: string, scope: Scope): string | undefined {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      for (const [name, list] of s.bindings) {
+        const b = list[list.length - 1];
+        if (b.kind !== 'import') continue;
+        if (b.qname === qname) return name;
+        if (qname.startsWith(b.qname + '.')) return name + qname.slice(b.qname.length);
+      }
+    }
+    return undefined;
+  }
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
+
+/** The value of one string literal; an f-string with interpolations gives its known prefix. */
+export function stringValue(node: Node): Value {
+  if (node.type !== 'string') return UNKNOWN;
+  const start = node.firstChild;
+  const prefix = start?.type === 'string_start' ? start.text.replace(/['"]/g, '').toLowerCase() : '';
+  if (prefix.includes('b')) return UNKNOWN;
+  const raw = prefix.includes('r');
+  let value = '';
+  for (const part of node.children) {
+    if (!part) continue;
+    if (part.type === 'interpolation') return { kind: 'str', value, complete: false };
+    if (part.type === 'string_content') {
+      value += raw ? part.text : part.text.replace(/\\(.)/gs, (m, ch: string) => SIMPLE_ESCAPES[ch] ?? m);
+    } else if (part.type === 'escape_sequence') {
+      value += raw ? part.text : (SIMPLE_ESCAPES[part.text.slice(1)] ?? part.text);
+    }
+  }
+  return { kind: 'str', value, complete: true };
+}

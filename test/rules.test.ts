@@ -1,0 +1,94 @@
+/**
+ * The data-driven fixture runner. Each `test/fixtures/rules/SAInnn-*.py` is annotated on the line above each case
+ * with `# expect: SAInnn` or `# ok: SAInnn`; a case runs from the line after its annotations to the line before the
+ * next annotation. Every reported finding must fall in an `expect` case of its rule, every `expect` case must get a
+ * finding and every `ok` case none. Where `<fixture>.fixed.py` exists, applying every fix must produce it exactly,
+ * and the result must compile.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { analyze, initEngine } from '../server/src/engine/analyze';
+import { applyEdits } from '../server/src/engine/edits';
+import { RULES_BY_ID } from '../server/src/rules';
+import { DEFAULT_SETTINGS } from '../server/src/shared/settings';
+import { FIXTURES, pyCompileError } from './helpers';
+
+const DIR = path.join(FIXTURES, 'rules');
+const ANNOTATION = /^\s*#\s*(expect|ok):\s*(SAI\d{3}(?:\s*,\s*SAI\d{3})*)\s*$/;
+
+export interface Case {
+  kind: 'expect' | 'ok';
+  ruleId: string;
+  annotationLine: number;
+  first: number;
+  last: number;
+}
+
+export function parseCases(text: string): Case[] {
+  const lines = text.split('\n');
+  const cases: Case[] = [];
+  let pending: Array<Omit<Case, 'first' | 'last'>> = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = ANNOTATION.exec(lines[i]);
+    if (m) {
+      if (pending.length === 0 && cases.length) closeOpen(cases, i - 1);
+      for (const id of m[2].split(',')) pending.push({ kind: m[1] as Case['kind'], ruleId: id.trim(), annotationLine: i });
+      continue;
+    }
+    if (pending.length) {
+      for (const p of pending) cases.push({ ...p, first: i, last: Number.MAX_SAFE_INTEGER });
+      pending = [];
+    }
+  }
+  return cases;
+}
+
+function closeOpen(cases: Case[], last: number): void {
+  for (const c of cases) if (c.last === Number.MAX_SAFE_INTEGER) c.last = last;
+}
+
+export function fixtureFiles(): string[] {
+  return fs
+    .readdirSync(DIR)
+    .filter((f) => /^SAI\d{3}-.*\.py$/.test(f) && !f.endsWith('.fixed.py'))
+    .sort();
+}
+
+before(async () => {
+  await initEngine();
+});
+
+describe('rule fixtures', () => {
+  for (const file of fixtureFiles()) {
+    const ruleId = file.slice(0, 6);
+    test(file, () => {
+      assert.ok(RULES_BY_ID.has(ruleId), `${file}: no rule ${ruleId} is registered`);
+      const text = fs.readFileSync(path.join(DIR, file), 'utf8');
+      const cases = parseCases(text);
+      const result = analyze(text, file, DEFAULT_SETTINGS, { select: [ruleId] });
+      const reported = result.findings.filter((f) => !f.suppressed);
+      const problems: string[] = [];
+      for (const f of reported) {
+        const line = f.range.start.line;
+        const home = cases.find((c) => c.ruleId === f.ruleId && c.kind === 'expect' && line >= c.first && line <= c.last);
+        if (!home) problems.push(`line ${line + 1}: unexpected ${f.ruleId}: ${f.message}`);
+      }
+      for (const c of cases.filter((c) => c.ruleId === ruleId)) {
+        const hits = reported.filter((f) => f.ruleId === c.ruleId && f.range.start.line >= c.first && f.range.start.line <= c.last);
+        if (c.kind === 'expect' && hits.length === 0) problems.push(`line ${c.first + 1}: expected ${c.ruleId}, got nothing`);
+        if (c.kind === 'ok' && hits.length > 0) problems.push(`line ${c.first + 1}: ${c.ruleId} should stay quiet, got: ${hits[0].message}`);
+      }
+      assert.deepEqual(problems, [], `${file}:\n  ${problems.join('\n  ')}`);
+
+      const fixedPath = path.join(DIR, file.replace(/\.py$/, '.fixed.py'));
+      if (fs.existsSync(fixedPath)) {
+        const edits = reported.flatMap((f) => f.fix?.edits ?? []);
+        const fixed = applyEdits(text, edits);
+        assert.equal(fixed, fs.readFileSync(fixedPath, 'utf8'), `${file}: applying every fix differs from ${path.basename(fixedPath)}`);
+        assert.equal(pyCompileError(fixed, path.basename(fixedPath)), undefined, `${file}: the fixed code does not compile`);
+      }
+    });
+  }
+});
