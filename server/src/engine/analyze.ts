@@ -29,17 +29,21 @@ export interface AnalyzeOptions {
 interface ActiveRule {
   rule: Rule;
   severity: Severity;
-  trigger: RegExp;
+  /** The literal prefilter (Semgrep's idea): false means the rule cannot match this text, so nothing is parsed for it. */
+  mayMatch(text: string): boolean;
 }
 
-const triggerCache = new WeakMap<Rule, RegExp>();
-function triggerOf(rule: Rule): RegExp {
-  let re = triggerCache.get(rule);
-  if (!re) {
-    re = new RegExp(`\\b(?:${rule.triggers.join('|')})\\b`);
-    triggerCache.set(rule, re);
+const wordsRe = (words: string[]) => new RegExp(`\\b(?:${words.join('|')})\\b`);
+const prefilterCache = new WeakMap<Rule, (text: string) => boolean>();
+function prefilterOf(rule: Rule): (text: string) => boolean {
+  let f = prefilterCache.get(rule);
+  if (!f) {
+    const trigger = wordsRe(rule.triggers);
+    const requires = rule.requires?.length ? wordsRe(rule.requires) : undefined;
+    f = requires ? (text) => trigger.test(text) && requires.test(text) : (text) => trigger.test(text);
+    prefilterCache.set(rule, f);
   }
-  return re;
+  return f;
 }
 
 export function activeRules(settings: Settings, options: AnalyzeOptions = {}): ActiveRule[] {
@@ -50,7 +54,7 @@ export function activeRules(settings: Settings, options: AnalyzeOptions = {}): A
     if (options.ignore?.length && starts(rule.id, options.ignore)) continue;
     const override = ruleOverride(settings.rules, rule.id);
     if (override === 'off') continue;
-    out.push({ rule, severity: override ?? rule.severity, trigger: triggerOf(rule) });
+    out.push({ rule, severity: override ?? rule.severity, mayMatch: prefilterOf(rule) });
   }
   return out;
 }
@@ -87,7 +91,7 @@ export function analyze(text: string, path: string, settings: Settings = DEFAULT
   // UTF-16 code units stand in for bytes here: the limit is about work, and the LSP hands us strings.
   const big = tooLarge(text.length, settings);
   if (big) return big;
-  const rules = activeRules(settings, options).filter((r) => r.trigger.test(text));
+  const rules = activeRules(settings, options).filter((r) => r.mayMatch(text));
   if (rules.length === 0) return { findings: [], notices: [], parsed: false };
 
   const tree = options.tree ?? getParser().parse(text);

@@ -34,6 +34,11 @@ export interface Rule {
    * to find. A file that holds none of any active rule's triggers is never parsed.
    */
   triggers: string[];
+  /**
+   * A second, optional prefilter group: at least one of these must occur too (usually the module names a flagged
+   * call must be imported from, e.g. `torch` beside the trigger `load`). Both groups are necessary conditions.
+   */
+  requires?: string[];
   check(ctx: RuleContext): void;
 }
 

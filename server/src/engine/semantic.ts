@@ -479,16 +479,23 @@ export class SemanticModel {
   }
 
   /**
-   * The local spelling that reaches `qname` from `scope` (`np` for `numpy`), for fixes that insert a reference.
-   * Undefined when nothing in scope imports it.
+   * The local spelling that reaches `qname` from `scope` at offset `at` (`np.load` for `numpy.load`), for fixes that
+   * insert a reference. Each candidate is checked by resolving it back at `at`, so a parameter or a later rebinding
+   * that shadows the import is never proposed. Undefined when nothing visible there imports it.
    */
-  spellingOf(qname: string, scope: Scope): string | undefined {
+  spellingOf(qname: string, scope: Scope, at: number): string | undefined {
     for (let s: Scope | undefined = scope; s; s = s.parent) {
       for (const [name, list] of s.bindings) {
-        const b = list[list.length - 1];
-        if (b.kind !== 'import') continue;
-        if (b.qname === qname) return name;
-        if (qname.startsWith(b.qname + '.')) return name + qname.slice(b.qname.length);
+        for (const b of list) {
+          if (b.kind !== 'import') continue;
+          let spelling: string | undefined;
+          if (b.qname === qname) spelling = name;
+          else if (qname.startsWith(b.qname + '.')) spelling = name + qname.slice(b.qname.length);
+          if (spelling === undefined) continue;
+          const [head, ...rest] = spelling.split('.');
+          const v = this.lookup(head, scope, at);
+          if (v.kind === 'ref' && [v.qname, ...rest].join('.') === qname) return spelling;
+        }
       }
     }
     return undefined;

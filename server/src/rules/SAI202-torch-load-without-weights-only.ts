@@ -12,6 +12,7 @@ export const rule: Rule = {
   guidelines: ['NCSC-1.3', 'NCSC-2.1', 'OWASP-ML06', 'OWASP-LLM03:2025', 'AML.T0011.000', 'AML.T0018.002', 'CWE-502'],
   message: '`torch.load` without `weights_only=True` unpickles the checkpoint, so a malicious file runs arbitrary code.',
   triggers: ['load'],
+  requires: ['torch'],
   docs: {
     why:
       '`torch.load` reads checkpoints with `pickle`. Unless `weights_only=True` is passed (the default only from ' +
