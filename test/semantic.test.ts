@@ -120,6 +120,34 @@ describe('constants and arguments', () => {
     assert.equal(call(m, 'load').value('trust_remote_code')?.kind, 'unknown');
   });
 
+  test('in the same scope: an unconditional rebinding stands, branches must agree', () => {
+    const m = model(
+      [
+        'REV = "main"',
+        'REV = "0123456789abcdef0123456789abcdef01234567"',
+        'load(a=REV)',
+        'if p:',
+        '    R2 = "0123456789abcdef0123456789abcdef01234567"',
+        'else:',
+        '    R2 = "main"',
+        'load(b=R2)',
+      ].join('\n'),
+    );
+    const [first, second] = m.calls.filter((c) => c.name === 'load');
+    assert.equal(first.value('a')?.kind, 'str');
+    assert.equal(second.value('b')?.kind, 'unknown');
+  });
+
+  test('an import with a None fallback in except still resolves to the import', () => {
+    const m = model(['try:', '    from transformers import AutoModel', 'except ImportError:', '    AutoModel = None', 'AutoModel.from_pretrained("x")'].join('\n'));
+    assert.equal(call(m, 'AutoModel.from_pretrained').qname, 'transformers.AutoModel.from_pretrained');
+  });
+
+  test('a path joined with / stays a path object', () => {
+    const m = model('from pathlib import Path\nOUT = Path("runs") / "best"\nload(OUT)\n');
+    assert.deepEqual(call(m, 'load').value('p', 0), { kind: 'ref', qname: 'pathlib.Path()' });
+  });
+
   test('a function-level constant shadows a module one', () => {
     const m = model(['REV = "main"', 'def f():', '    REV = "0123456789abcdef0123456789abcdef01234567"', '    load(revision=REV)'].join('\n'));
     assert.equal((call(m, 'load').value('revision') as { value: string }).value, '0123456789abcdef0123456789abcdef01234567');

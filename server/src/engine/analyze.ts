@@ -28,7 +28,8 @@ export interface AnalyzeOptions {
 
 interface ActiveRule {
   rule: Rule;
-  severity: Severity;
+  /** The severity a setting imposes on every finding of the rule, if any. */
+  severity?: Severity;
   /** The literal prefilter (Semgrep's idea): false means the rule cannot match this text, so nothing is parsed for it. */
   mayMatch(text: string): boolean;
 }
@@ -54,7 +55,7 @@ export function activeRules(settings: Settings, options: AnalyzeOptions = {}): A
     if (options.ignore?.length && starts(rule.id, options.ignore)) continue;
     const override = ruleOverride(settings.rules, rule.id);
     if (override === 'off') continue;
-    out.push({ rule, severity: override ?? rule.severity, mayMatch: prefilterOf(rule) });
+    out.push({ rule, severity: override, mayMatch: prefilterOf(rule) });
   }
   return out;
 }
@@ -109,9 +110,7 @@ export function analyze(text: string, path: string, settings: Settings = DEFAULT
       const label = ncscLabel(rule.guidelines.find((g) => g.startsWith('NCSC-')) ?? rule.guidelines[0]);
       for (const f of ctx.findings) {
         if (confidenceRank(f.confidence) < minRank) continue;
-        // A settings override replaces the rule's default severity, not a severity the rule chose for the case.
-        const finalSeverity = f.severity === rule.severity ? severity : f.severity;
-        const finding: Finding = { ...f, severity: finalSeverity, message: `${f.message} [${label}]`, guidelines: rule.guidelines };
+        const finding: Finding = { ...f, severity: severity ?? f.severity, message: `${f.message} [${label}]`, guidelines: rule.guidelines };
         const suppressed = directives.size ? findSuppression(directives, tree.rootNode, finding) : undefined;
         if (suppressed) finding.suppressed = suppressed;
         if (!finding.fix) delete finding.fix;

@@ -25,10 +25,25 @@ const UNKNOWN: Value = { kind: 'unknown' };
 const LOCAL: Value = { kind: 'local' };
 const MAX_DEPTH = 24;
 
-type Binding =
-  | { kind: 'import'; index: number; qname: string }
-  | { kind: 'assign'; index: number; value: Node; scope: Scope }
-  | { kind: 'local'; index: number };
+type Binding = (
+  | { kind: 'import'; qname: string }
+  | { kind: 'assign'; value: Node; scope: Scope }
+  | { kind: 'local' }
+) & {
+  index: number;
+  /** Set when the binding may not run (inside an if, try, loop, match): a later use cannot rely on it. */
+  conditional?: boolean;
+};
+
+const CONDITIONAL = new Set([
+  'if_statement',
+  'try_statement',
+  'for_statement',
+  'while_statement',
+  'match_statement',
+  'conditional_expression',
+  'boolean_operator',
+]);
 
 export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
 
@@ -42,7 +57,15 @@ export class Scope {
     readonly parent: Scope | undefined,
   ) {}
 
-  bind(name: string, b: Binding): void {
+  bind(name: string, b: Binding, at?: Node): void {
+    if (at) {
+      for (let n = at.parent; n && n.id !== this.node.id; n = n.parent) {
+        if (CONDITIONAL.has(n.type)) {
+          b.conditional = true;
+          break;
+        }
+      }
+    }
     const list = this.bindings.get(name);
     if (list) list.push(b);
     else this.bindings.set(name, [b]);
@@ -143,8 +166,8 @@ export class CallSite {
   }
 
   /**
-   * True when an absent argument might still be passed through `*args` / `**kwargs`, so a rule that wants the
-   * argument present should lower its confidence rather than guess.
+   * True when the argument is given by keyword, or might be passed through `*args` / `**kwargs`. Called for an
+   * argument `arg()` did not find, it tells a rule to lower its confidence rather than guess.
    */
   mayPass(name: string, position?: number): boolean {
     if (this.keywords.has(name)) return true;
@@ -234,7 +257,7 @@ export class SemanticModel {
           const n = c.currentNode;
           const name = n.childForFieldName('name');
           const value = n.childForFieldName('value');
-          if (name && value) scope.owner.bind(name.text, { kind: 'assign', index: n.startIndex, value, scope });
+          if (name && value) scope.owner.bind(name.text, { kind: 'assign', index: n.startIndex, value, scope }, n);
           break;
         }
         case 'as_pattern_target':
@@ -278,14 +301,14 @@ export class SemanticModel {
           const full = n.childForFieldName('name')?.text;
           const alias = n.childForFieldName('alias')?.text;
           if (full && alias) {
-            scope.bind(alias, { kind: 'import', index, qname: full });
+            scope.bind(alias, { kind: 'import', index, qname: full }, node);
             this.importedModules.add(full);
           }
         } else {
           // `import a.b.c` binds `a`, and `a.b.c` resolves through it.
           const full = n.text;
           const head = full.split('.')[0].trim();
-          scope.bind(head, { kind: 'import', index, qname: head });
+          scope.bind(head, { kind: 'import', index, qname: head }, node);
           this.importedModules.add(full.replace(/\s+/g, ''));
         }
       }
@@ -301,7 +324,7 @@ export class SemanticModel {
       const local = n.type === 'aliased_import' ? n.childForFieldName('alias')?.text : n.text;
       if (!nameNode || !local) continue;
       const qname = mod.endsWith('.') ? mod + nameNode.text : `${mod}.${nameNode.text}`;
-      scope.bind(local, { kind: 'import', index, qname });
+      scope.bind(local, { kind: 'import', index, qname }, node);
       this.importedModules.add(qname);
     }
   }
@@ -311,11 +334,11 @@ export class SemanticModel {
     const right = node.childForFieldName('right');
     if (!left) return;
     if (left.type === 'identifier' && right && right.type !== 'assignment') {
-      scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: right, scope });
+      scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: right, scope }, node);
     } else if (left.type === 'identifier' && right?.type === 'assignment') {
       // a = b = "x": bind `a` to whatever `b` gets.
       const inner = right.childForFieldName('right');
-      if (inner) scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: inner, scope });
+      if (inner) scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: inner, scope }, node);
     } else {
       this.bindTargets(left, scope);
     }
@@ -378,16 +401,33 @@ export class SemanticModel {
     return { kind: 'ref', qname: name };
   }
 
+  /**
+   * The value a use at `index` sees. In the use's own scope the last binding before it stands when it always runs;
+   * after a conditional one (if/else branches, try/except) the earlier candidates must agree. From an inner scope
+   * (a function reading a module name later) every binding is a candidate.
+   */
   private pick(list: Binding[], index: number | undefined, depth: number): Value {
     if (index !== undefined) {
-      let last: Binding | undefined;
-      for (const b of list) if (b.index < index) last = b;
-      if (last) return this.bindingValue(last, depth);
+      const prior = list.filter((b) => b.index < index);
+      const last = prior[prior.length - 1];
+      if (last && !last.conditional) return this.bindingValue(last, depth);
+      if (last) {
+        // Only the bindings since the last unconditional one can reach the use.
+        let from = prior.length - 1;
+        while (from > 0 && prior[from].conditional) from--;
+        return this.combine(prior.slice(prior[from].conditional ? 0 : from), depth);
+      }
     }
+    return this.combine(list, depth);
+  }
+
+  private combine(list: Binding[], depth: number): Value {
     if (list.length === 1) return this.bindingValue(list[0], depth);
     const values = list.map((b) => this.bindingValue(b, depth));
-    // Conditional imports (`try: import cPickle as pickle / except: import pickle`): the last one stands.
-    if (values.every((v) => v.kind === 'ref')) return values[values.length - 1];
+    const refs = values.filter((v) => v.kind === 'ref');
+    // Conditional imports (`try: import cPickle as pickle / except: import pickle`, or `except: X = None`): the
+    // import that stands last is what the code means when it runs.
+    if (refs.length && values.every((v) => v.kind === 'ref' || v.kind === 'none')) return refs[refs.length - 1];
     const firstKey = JSON.stringify(values[0]);
     return values.every((v) => JSON.stringify(v) === firstKey) ? values[0] : UNKNOWN;
   }
@@ -459,8 +499,11 @@ export class SemanticModel {
         const op = node.childForFieldName('operator')?.text;
         const l = node.childForFieldName('left');
         const r = node.childForFieldName('right');
-        if (op !== '+' || !l || !r) return UNKNOWN;
+        if (!l || !r) return UNKNOWN;
         const lv = this.evaluate(l, scope, depth + 1, at);
+        // `Path("x") / "y"` is still a path object: keep the instance.
+        if (op === '/' && lv.kind === 'ref' && lv.qname.endsWith('()')) return lv;
+        if (op !== '+') return UNKNOWN;
         if (lv.kind !== 'str') return UNKNOWN;
         if (!lv.complete) return lv;
         const rv = this.evaluate(r, scope, depth + 1, at);
