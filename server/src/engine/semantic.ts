@@ -25,10 +25,10 @@ const UNKNOWN: Value = { kind: 'unknown' };
 const LOCAL: Value = { kind: 'local' };
 const MAX_DEPTH = 24;
 
-type Binding = (
+export type Binding = (
   | { kind: 'import'; qname: string }
   | { kind: 'assign'; value: Node; scope: Scope }
-  | { kind: 'local' }
+  | { kind: 'local'; param?: boolean }
 ) & {
   index: number;
   /** Set when the binding may not run (inside an if, try, loop, match): a later use cannot rely on it. */
@@ -221,11 +221,16 @@ export class SemanticModel {
 
   private walk(): void {
     const c = this.tree.walk();
-    const scopes: Scope[] = [this.module];
+    // Each open scope with the id of the node whose end closes it. A function's or class's scope opens at its body:
+    // decorators, bases, parameter defaults and annotations belong to the enclosing scope, as in Python.
+    const scopes: Array<{ scope: Scope; until: number }> = [{ scope: this.module, until: -1 }];
+    const bodies = new Map<number, Scope>();
     for (;;) {
       const type = c.nodeType;
       let descend = true;
-      const scope = scopes[scopes.length - 1];
+      const opened = bodies.get(c.nodeId);
+      if (opened) scopes.push({ scope: opened, until: c.nodeId });
+      const scope = scopes[scopes.length - 1].scope;
       switch (type) {
         case 'import_statement':
         case 'import_from_statement':
@@ -274,15 +279,19 @@ export class SemanticModel {
         const name = node.childForFieldName('name');
         if (name && kind !== 'comprehension') scope.bind(name.text, { kind: 'local', index: node.startIndex });
         const inner = new Scope(kind, node, scope);
-        this.scopeByNode.set(node.id, inner);
         const params = node.childForFieldName('parameters');
         if (params) this.bindParameters(params, inner);
-        if (descend) scopes.push(inner);
+        const body = kind === 'comprehension' ? node : node.childForFieldName('body');
+        if (body) {
+          this.scopeByNode.set(body.id, inner);
+          if (body.id === node.id) scopes.push({ scope: inner, until: node.id });
+          else bodies.set(body.id, inner);
+        }
       }
       if (descend && c.gotoFirstChild()) continue;
       for (;;) {
         // Leaving a node: a scope ends with the node that opened it.
-        if (scopes.length > 1 && c.nodeId === scopes[scopes.length - 1].node.id) scopes.pop();
+        if (scopes.length > 1 && c.nodeId === scopes[scopes.length - 1].until) scopes.pop();
         if (c.gotoNextSibling()) break;
         if (!c.gotoParent()) {
           c.delete();
@@ -355,13 +364,14 @@ export class SemanticModel {
   }
 
   private bindParameters(params: Node, scope: Scope): void {
+    // Parameters are bound in the function's scope; `param` tells them apart from other local names.
     for (const p of params.namedChildren) {
       if (!p) continue;
       let id: Node | null = null;
       if (p.type === 'identifier') id = p;
       else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') id = p.childForFieldName('name');
       else id = p.namedChildren.find((n) => n?.type === 'identifier') ?? null;
-      if (id) scope.bind(id.text, { kind: 'local', index: p.startIndex });
+      if (id) scope.bind(id.text, { kind: 'local', index: p.startIndex, param: true });
     }
   }
 
@@ -378,8 +388,12 @@ export class SemanticModel {
     return this.module;
   }
 
-  /** Resolve a name as Python would from `scope` at byte offset `index`. */
-  lookup(name: string, scope: Scope, index: number, depth = 0): Value {
+  /**
+   * The bindings a use of `name` in `scope` can see, and the scope that holds them, found as Python looks names up
+   * (class scopes are skipped from nested functions; `global` / `nonlocal` names go to the module). Undefined for an
+   * unbound name (a builtin).
+   */
+  bindingsOf(name: string, scope: Scope): { scope: Scope; bindings: Binding[]; own: boolean } | undefined {
     let s: Scope | undefined = scope;
     let first = true;
     while (s) {
@@ -393,12 +407,19 @@ export class SemanticModel {
         continue;
       }
       const list = s.bindings.get(name);
-      if (list) return this.pick(list, first ? index : undefined, depth);
+      if (list) return { scope: s, bindings: list, own: first };
       first = false;
       s = s.parent;
     }
+    return undefined;
+  }
+
+  /** Resolve a name as Python would from `scope` at byte offset `index`. */
+  lookup(name: string, scope: Scope, index: number, depth = 0): Value {
+    const found = this.bindingsOf(name, scope);
     // Unbound here: a builtin such as `open` or `eval` keeps its own name.
-    return { kind: 'ref', qname: name };
+    if (!found) return { kind: 'ref', qname: name };
+    return this.pick(found.bindings, found.own ? index : undefined, depth);
   }
 
   /**
