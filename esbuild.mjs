@@ -10,6 +10,8 @@ const watch = process.argv.includes('--watch');
 const entries = [
   { in: 'server/src/cli.ts', out: 'cli' },
   { in: 'server/src/cli/worker.ts', out: 'worker' },
+  { in: 'server/src/server.ts', out: 'server' },
+  { in: 'client/src/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 
 mkdirSync('dist', { recursive: true });
@@ -29,6 +31,9 @@ const options = {
   format: 'cjs',
   sourcemap: true,
   external: ['vscode'],
+  // The sources `import` web-tree-sitter; without this esbuild would bundle its ES-module build, which reads
+  // `import.meta.url` and breaks inside a CommonJS bundle. The package's own CommonJS build is the right one here.
+  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
   logLevel: 'warning',
 };
 
