@@ -4,6 +4,7 @@
  * dies is replaced: the file it was on is reported once with a notice and never retried, the rest of its batch
  * goes back in the queue.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BatchMessage, WorkerConfig, WorkerMessage } from './protocol';
@@ -35,12 +36,22 @@ function crashMessage(slot: Slot, code: number): string {
   return `could not analyse: worker crashed (${why})`;
 }
 
+function sizeOf(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0; // the worker reports the unreadable file
+  }
+}
+
 export function runPool(paths: readonly string[], config: PoolConfig): Promise<FileReport[]> {
   return new Promise<FileReport[]>((resolve, reject) => {
     const results: Array<FileReport | undefined> = new Array(paths.length);
     let remaining = paths.length;
-    // Indices still to send; files from a dead worker's batch go back at the front.
-    const queue: number[] = paths.map((_, i) => i);
+    // Indices still to send, largest files first so that no worker is left with a big file at the end; files
+    // from a dead worker's batch go back at the front. Results keep the caller's order.
+    const sizes = paths.map(sizeOf);
+    const queue: number[] = paths.map((_, i) => i).sort((a, b) => sizes[b] - sizes[a]);
     const slots = new Set<Slot>();
     let settled = false;
 

@@ -7,6 +7,7 @@
  *
  * Names bound locally (a parameter called `load`) shadow imports: they resolve to `local`, never to `pickle.load`.
  */
+import { Query } from 'web-tree-sitter';
 import type { Node, Tree } from './parser';
 
 export type Value =
@@ -49,6 +50,9 @@ export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
 
 export class Scope {
   readonly bindings = new Map<string, Binding[]>();
+  /** The byte range (UTF-16 offsets) of the scope's body. */
+  start = 0;
+  end = Number.MAX_SAFE_INTEGER;
   readonly globals = new Set<string>();
   readonly calls: CallSite[] = [];
   constructor(
@@ -80,47 +84,76 @@ export class Scope {
 }
 
 export class CallSite {
-  /** Positional arguments up to the first `*args` splat. */
-  readonly positional: Node[] = [];
-  /** Keyword argument values by name. */
-  readonly keywords = new Map<string, Node>();
-  /** The `name=value` nodes, for edits. */
-  readonly keywordNodes = new Map<string, Node>();
-  hasArgSplat = false;
-  hasKwSplat = false;
+  private args?: {
+    positional: Node[];
+    keywords: Map<string, Node>;
+    keywordNodes: Map<string, Node>;
+    hasArgSplat: boolean;
+    hasKwSplat: boolean;
+  };
   private resolved?: string | null;
 
   constructor(
     readonly node: Node,
     readonly scope: Scope,
     readonly model: SemanticModel,
-  ) {
-    const args = node.childForFieldName('arguments');
-    if (!args || args.type !== 'argument_list') return; // a generator argument: f(x for x in y)
-    for (const a of args.namedChildren) {
-      if (!a) continue;
-      switch (a.type) {
+  ) {}
+
+  /** Arguments are read on first use: most calls are dismissed by name before anyone asks. */
+  private get parsed(): NonNullable<CallSite['args']> {
+    if (this.args) return this.args;
+    const a = { positional: [] as Node[], keywords: new Map<string, Node>(), keywordNodes: new Map<string, Node>(), hasArgSplat: false, hasKwSplat: false };
+    this.args = a;
+    const list = this.argumentList;
+    if (!list) return a; // a generator argument: f(x for x in y)
+    for (const n of list.namedChildren) {
+      if (!n) continue;
+      switch (n.type) {
         case 'keyword_argument': {
-          const name = a.childForFieldName('name');
-          const value = a.childForFieldName('value');
+          const name = n.childForFieldName('name');
+          const value = n.childForFieldName('value');
           if (name && value) {
-            this.keywords.set(name.text, value);
-            this.keywordNodes.set(name.text, a);
+            a.keywords.set(name.text, value);
+            a.keywordNodes.set(name.text, n);
           }
           break;
         }
         case 'list_splat':
-          this.hasArgSplat = true;
+          a.hasArgSplat = true;
           break;
         case 'dictionary_splat':
-          this.hasKwSplat = true;
+          a.hasKwSplat = true;
           break;
         case 'comment':
           break;
         default:
-          if (!this.hasArgSplat && this.keywords.size === 0) this.positional.push(a);
+          if (!a.hasArgSplat && a.keywords.size === 0) a.positional.push(n);
       }
     }
+    return a;
+  }
+
+  /** Positional arguments up to the first `*args` splat. */
+  get positional(): Node[] {
+    return this.parsed.positional;
+  }
+
+  /** Keyword argument values by name. */
+  get keywords(): Map<string, Node> {
+    return this.parsed.keywords;
+  }
+
+  /** The `name=value` nodes, for edits. */
+  get keywordNodes(): Map<string, Node> {
+    return this.parsed.keywordNodes;
+  }
+
+  get hasArgSplat(): boolean {
+    return this.parsed.hasArgSplat;
+  }
+
+  get hasKwSplat(): boolean {
+    return this.parsed.hasKwSplat;
   }
 
   get functionNode(): Node | null {
@@ -134,6 +167,11 @@ export class CallSite {
 
   /** The last identifier of the callee: `load` for `torch.load(...)`, `''` when the callee is not a name. */
   get name(): string {
+    return (this.calleeName ??= this.computeName());
+  }
+
+  private calleeName?: string;
+  private computeName(): string {
     const f = this.functionNode;
     if (!f) return '';
     if (f.type === 'identifier') return f.text;
@@ -184,6 +222,34 @@ export interface Comment {
   ownLine: boolean;
 }
 
+const MODEL_QUERY = `
+(import_statement) @import
+(import_from_statement) @import
+(comment) @comment
+(call function: [(identifier) (attribute)]) @call
+(assignment) @assignment
+(augmented_assignment) @targets
+(for_statement) @targets
+(for_in_clause) @targets
+(named_expression) @walrus
+(as_pattern_target) @as
+(global_statement) @global
+(nonlocal_statement) @global
+[(function_definition) (lambda) (class_definition) (list_comprehension) (set_comprehension)
+ (dictionary_comprehension) (generator_expression)] @scope
+`;
+
+const queries = new WeakMap<object, Query>();
+function modelQuery(tree: Tree): Query {
+  const language = tree.language;
+  let q = queries.get(language);
+  if (!q) {
+    q = new Query(language, MODEL_QUERY);
+    queries.set(language, q);
+  }
+  return q;
+}
+
 const SCOPE_TYPES: Record<string, ScopeKind> = {
   function_definition: 'function',
   lambda: 'function',
@@ -219,86 +285,85 @@ export class SemanticModel {
 
   // ---------------------------------------------------------------- walk
 
+  /**
+   * One tree-sitter query collects every node the model needs (running inside the parser's WebAssembly is several
+   * times faster than visiting each node from JavaScript). Scopes come first, each covering its body's byte range:
+   * decorators, bases, parameter defaults and annotations belong to the enclosing scope, as in Python. Every other
+   * node then lands in the innermost scope that holds its start.
+   */
   private walk(): void {
-    const c = this.tree.walk();
-    // Each open scope with the id of the node whose end closes it. A function's or class's scope opens at its body:
-    // decorators, bases, parameter defaults and annotations belong to the enclosing scope, as in Python.
-    const scopes: Array<{ scope: Scope; until: number }> = [{ scope: this.module, until: -1 }];
-    const bodies = new Map<number, Scope>();
-    for (;;) {
-      const type = c.nodeType;
-      let descend = true;
-      const opened = bodies.get(c.nodeId);
-      if (opened) scopes.push({ scope: opened, until: c.nodeId });
-      const scope = scopes[scopes.length - 1].scope;
-      switch (type) {
-        case 'import_statement':
-        case 'import_from_statement':
-          this.bindImport(c.currentNode, scope);
-          descend = false;
+    const captures = modelQuery(this.tree).captures(this.tree.rootNode);
+    const ranges: Scope[] = [];
+    for (const { name, node } of captures) {
+      if (name !== 'scope') continue;
+      const kind = SCOPE_TYPES[node.type];
+      const outer = this.scopeAtIndex(ranges, node.startIndex);
+      const nameNode = node.childForFieldName('name');
+      if (nameNode && kind !== 'comprehension') outer.bind(nameNode.text, { kind: 'local', index: node.startIndex }, node);
+      const inner = new Scope(kind, node, outer);
+      const params = node.childForFieldName('parameters');
+      if (params) this.bindParameters(params, inner);
+      const body = kind === 'comprehension' ? node : node.childForFieldName('body');
+      if (!body) continue;
+      inner.start = body.startIndex;
+      inner.end = body.endIndex;
+      this.scopeByNode.set(body.id, inner);
+      let i = ranges.length;
+      while (i > 0 && ranges[i - 1].start > inner.start) i--;
+      ranges.splice(i, 0, inner);
+    }
+    for (const { name, node } of captures) {
+      if (name === 'scope') continue;
+      const scope = this.scopeAtIndex(ranges, node.startIndex);
+      switch (name) {
+        case 'import':
+          this.bindImport(node, scope);
           break;
         case 'comment': {
-          const node = c.currentNode;
           const line = node.startPosition.row;
           const before = this.text.slice(this.lineStarts[line], node.startIndex);
           this.comments.push({ node, line, text: node.text, ownLine: before.trim() === '' });
           break;
         }
         case 'call': {
-          const site = new CallSite(c.currentNode, scope, this);
+          const site = new CallSite(node, scope, this);
           this.calls.push(site);
           scope.owner.calls.push(site);
           break;
         }
         case 'assignment':
-          this.bindAssignment(c.currentNode, scope);
+          this.bindAssignment(node, scope);
           break;
-        case 'augmented_assignment':
-        case 'for_statement':
-        case 'for_in_clause':
-          this.bindTargets(c.currentNode.childForFieldName('left'), scope);
+        case 'targets':
+          this.bindTargets(node.childForFieldName('left'), scope);
           break;
-        case 'named_expression': {
-          const n = c.currentNode;
-          const name = n.childForFieldName('name');
-          const value = n.childForFieldName('value');
-          if (name && value) scope.owner.bind(name.text, { kind: 'assign', index: n.startIndex, value, scope }, n);
+        case 'walrus': {
+          const target = node.childForFieldName('name');
+          const value = node.childForFieldName('value');
+          if (target && value) scope.owner.bind(target.text, { kind: 'assign', index: node.startIndex, value, scope }, node);
           break;
         }
-        case 'as_pattern_target':
-          this.bindTargets(c.currentNode.firstNamedChild, scope);
+        case 'as':
+          this.bindTargets(node.firstNamedChild, scope);
           break;
-        case 'global_statement':
-        case 'nonlocal_statement':
-          for (const id of c.currentNode.namedChildren) if (id?.type === 'identifier') scope.globals.add(id.text);
+        case 'global':
+          for (const id of node.namedChildren) if (id?.type === 'identifier') scope.globals.add(id.text);
           break;
-      }
-      const kind = SCOPE_TYPES[type];
-      if (kind) {
-        const node = c.currentNode;
-        const name = node.childForFieldName('name');
-        if (name && kind !== 'comprehension') scope.bind(name.text, { kind: 'local', index: node.startIndex });
-        const inner = new Scope(kind, node, scope);
-        const params = node.childForFieldName('parameters');
-        if (params) this.bindParameters(params, inner);
-        const body = kind === 'comprehension' ? node : node.childForFieldName('body');
-        if (body) {
-          this.scopeByNode.set(body.id, inner);
-          if (body.id === node.id) scopes.push({ scope: inner, until: node.id });
-          else bodies.set(body.id, inner);
-        }
-      }
-      if (descend && c.gotoFirstChild()) continue;
-      for (;;) {
-        // Leaving a node: a scope ends with the node that opened it.
-        if (scopes.length > 1 && c.nodeId === scopes[scopes.length - 1].until) scopes.pop();
-        if (c.gotoNextSibling()) break;
-        if (!c.gotoParent()) {
-          c.delete();
-          return;
-        }
       }
     }
+  }
+
+  /** The innermost scope whose range holds `index`; `ranges` is sorted by start. */
+  private scopeAtIndex(ranges: Scope[], index: number): Scope {
+    let lo = 0;
+    let hi = ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid].start <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let s: Scope | undefined = ranges[lo - 1]; s; s = s.parent) if (s.start <= index && index < s.end) return s;
+    return this.module;
   }
 
   private bindImport(node: Node, scope: Scope): void {

@@ -1,6 +1,6 @@
 import type { Rule } from '../engine/rule';
 import type { Confidence } from '../engine/types';
-import { DATASET_BUILDERS, HUB_CALL_NAMES, describeSource, hubCall, offlineOnly, revisionOf, type Pin } from './hub';
+import { DATASET_BUILDERS, HUB_CALL_NAMES, HUB_LIBRARIES, describeSource, hubCall, offlineOnly, revisionOf, type Pin } from './hub';
 
 export const rule: Rule = {
   id: 'SAI101',
@@ -13,6 +13,7 @@ export const rule: Rule = {
     'A model or dataset is downloaded from the Hugging Face Hub without `revision` pinned to a commit hash, so a ' +
     'changed or compromised repository silently changes what is loaded.',
   triggers: [...HUB_CALL_NAMES],
+  requires: HUB_LIBRARIES,
   docs: {
     why:
       'A Hub repository is mutable: its owner, anyone who takes over the account or a leaked write token can push ' +

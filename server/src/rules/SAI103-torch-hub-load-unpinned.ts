@@ -41,6 +41,7 @@ export const rule: Rule = {
     '`torch.hub.load` imports `hubconf.py` from a GitHub repository that is not pinned to a commit, so whoever can ' +
     'push to that repository decides what code runs here.',
   triggers: ['load', 'list', 'help'],
+  requires: ['hub'],
   docs: {
     why:
       '`torch.hub.load("owner/repo", "model")` downloads the repository and imports its `hubconf.py`, which then ' +

@@ -50,8 +50,9 @@ export const rule: Rule = {
   message:
     'Pickle-based deserialisation (`pickle.load`, `joblib.load`, `pandas.read_pickle`) runs arbitrary code from a malicious file as soon as it is loaded.',
   triggers: NAMES,
-  // Each flagged callable resolves through an import of its root module, so that name is in the file.
-  requires: ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'joblib', 'sklearn', 'pandas', 'shelve', 'jsonpickle', 'skops'],
+  // Each flagged callable resolves through an import that names its module (`sklearn.externals.joblib` names
+  // joblib; `pandas.read_pickle` is imported or called by its own name), so one of these words is in the file.
+  requires: ['pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'joblib', 'read_pickle', 'shelve', 'jsonpickle', 'skops'],
   docs: {
     why:
       'A pickle is a small program for a stack machine, not a data format: loading one imports and calls whatever ' +

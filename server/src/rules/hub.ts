@@ -143,6 +143,9 @@ export const HUB_CALL_NAMES = [
 
 const PRETRAINED_LIBRARIES = new Set(['transformers', 'diffusers', 'peft', 'sentence_transformers', 'optimum']);
 
+/** Every root module `hubCall` recognises: one of them is imported (so written) in any file it can match. */
+export const HUB_LIBRARIES = [...PRETRAINED_LIBRARIES, 'huggingface_hub', 'datasets', 'timm'];
+
 /** `load_dataset` builders that read local or URL data files rather than a Hub dataset repository. */
 export const DATASET_BUILDERS = new Set([
   'csv',
