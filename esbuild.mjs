@@ -11,6 +11,7 @@ const entries = [
   { in: 'server/src/cli.ts', out: 'cli' },
   { in: 'server/src/cli/worker.ts', out: 'worker' },
   { in: 'server/src/server.ts', out: 'server' },
+  { in: 'server/src/lsp/analysis-worker.ts', out: 'lsp-worker' },
   { in: 'client/src/extension.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 

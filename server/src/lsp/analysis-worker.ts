@@ -1,0 +1,84 @@
+/**
+ * The analysis thread for large open documents (dist/lsp-worker.js). The server keeps small documents on its own
+ * thread, where an analysis takes a few milliseconds, and hands large ones here, so that a slow file never holds up
+ * another file's diagnostics, hovers or code actions. The worker keeps its own copy of each document it is given,
+ * with its tree-sitter tree, and re-parses it incrementally like the main thread does.
+ */
+import { parentPort } from 'node:worker_threads';
+import { activeRules, analyze, analyzeBytes, initEngine } from '../engine/analyze';
+import type { AnalysisResult } from '../engine/types';
+import type { Settings } from '../shared/settings';
+import { OpenDocument } from './documents';
+import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+
+export type ToWorker =
+  | { type: 'open'; uri: string; languageId: string; version: number; text: string }
+  | { type: 'change'; uri: string; version: number; changes: TextDocumentContentChangeEvent[] }
+  | { type: 'close'; uri: string }
+  | { type: 'analyze'; id: number; uri: string; path: string; settings: Settings }
+  /** A file read from disk (workspace scan, file watcher): analysed once, nothing kept. */
+  | { type: 'analyzeBytes'; id: number; uri: string; path: string; bytes: Uint8Array; settings: Settings };
+
+export type FromWorker =
+  | { type: 'result'; id: number; uri: string; version: number; result: AnalysisResult }
+  | { type: 'failed'; id: number; uri: string; message: string };
+
+const documents = new Map<string, OpenDocument>();
+
+function handle(m: ToWorker): FromWorker | undefined {
+  switch (m.type) {
+    case 'open':
+      documents.get(m.uri)?.dispose();
+      documents.set(m.uri, new OpenDocument(m.uri, m.languageId, m.version, m.text));
+      return undefined;
+    case 'change':
+      documents.get(m.uri)?.update(m.changes, m.version);
+      return undefined;
+    case 'close':
+      documents.get(m.uri)?.dispose();
+      documents.delete(m.uri);
+      return undefined;
+    case 'analyzeBytes':
+      try {
+        return { type: 'result', id: m.id, uri: m.uri, version: 0, result: analyzeBytes(m.bytes, m.path, m.settings) };
+      } catch (err) {
+        return { type: 'failed', id: m.id, uri: m.uri, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      }
+    case 'analyze': {
+      const doc = documents.get(m.uri);
+      if (!doc) return { type: 'failed', id: m.id, uri: m.uri, message: 'the document is not open in the analysis thread' };
+      try {
+        const text = doc.text;
+        const small = text.length <= m.settings.maxFileSizeKb * 1024;
+        const tree = small && activeRules(m.settings).some((r) => r.mayMatch(text)) ? doc.parse() : undefined;
+        const result = analyze(text, m.path, m.settings, tree ? { tree } : {});
+        return { type: 'result', id: m.id, uri: m.uri, version: doc.version, result };
+      } catch (err) {
+        doc.dropTree();
+        return { type: 'failed', id: m.id, uri: m.uri, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      }
+    }
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  // Messages that arrive before the parser is ready wait, in order.
+  const backlog: ToWorker[] = [];
+  let ready = false;
+  port.on('message', (m: ToWorker) => {
+    if (!ready) {
+      backlog.push(m);
+      return;
+    }
+    const reply = handle(m);
+    if (reply) port.postMessage(reply);
+  });
+  void initEngine().then(() => {
+    ready = true;
+    for (const m of backlog.splice(0)) {
+      const reply = handle(m);
+      if (reply) port.postMessage(reply);
+    }
+  });
+}

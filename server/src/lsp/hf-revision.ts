@@ -1,0 +1,102 @@
+/**
+ * SAI101's fix: pin a Hugging Face Hub download to a commit with `revision="<sha>"`.
+ *
+ * The SHA comes from the local Hugging Face cache only ($HF_HUB_CACHE, else $HF_HOME/hub, else
+ * ~/.cache/huggingface/hub): the folder `models--{org}--{name}` (or `datasets--` / `spaces--`) holds `refs/<ref>`,
+ * a file with the commit the ref pointed to when the files were downloaded. Without it there is no SHA to insert and
+ * none is invented: the caller offers a snippet placeholder when the client takes snippet edits, or nothing.
+ *
+ * The engine is pure, so the filesystem lookup lives here. What the call downloads is recomputed from the document's
+ * tree with the same helpers the rule uses (rules/hub.ts).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { addKeywordArgument, replaceNode } from '../engine/edits';
+import type { Node, Tree } from '../engine/parser';
+import { SemanticModel, type CallSite } from '../engine/semantic';
+import type { Range, TextEdit } from '../engine/types';
+import { hubCall, isFullSha, revisionOf } from '../rules/hub';
+
+/** The hub cache folder, as huggingface_hub resolves it. */
+export function hfHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
+  if (env.HF_HOME) return path.join(env.HF_HOME, 'hub');
+  const xdg = env.XDG_CACHE_HOME;
+  return path.join(xdg || path.join(os.homedir(), '.cache'), 'huggingface', 'hub');
+}
+
+export type RepoType = 'model' | 'dataset' | 'space';
+
+/** The commit SHA `refs/<ref>` holds for a repo in the cache, or undefined. */
+export function cachedRevision(repoId: string, repoType: RepoType, ref = 'main', cacheDir = hfHubCacheDir()): string | undefined {
+  if (ref.includes('..') || path.isAbsolute(ref)) return undefined;
+  const folder = `${repoType}s--${repoId.split('/').join('--')}`;
+  try {
+    const sha = fs.readFileSync(path.join(cacheDir, folder, 'refs', ref), 'utf8').trim();
+    return isFullSha(sha) ? sha.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const sameRange = (n: Node, r: Range) =>
+  n.startPosition.row === r.start.line &&
+  n.startPosition.column === r.start.character &&
+  n.endPosition.row === r.end.line &&
+  n.endPosition.column === r.end.character;
+
+export interface RevisionTarget {
+  repoId: string;
+  repoType: RepoType;
+  /** The ref the code asks for today: `main` when none is given, else the branch or tag it names. */
+  ref: string;
+  /** Where `revision=...` goes: inserted after the last argument, or replacing the movable value. */
+  edit(valueText: string): TextEdit | undefined;
+}
+
+/**
+ * What the SAI101 finding at `range` downloads, and how to pin it. Undefined when the call cannot take a
+ * `revision=` edit: timm (pinned inside the name), a repo id the engine cannot read, a `**kwargs` splat that may
+ * already carry one.
+ */
+export function revisionTarget(tree: Tree, text: string, range: Range): RevisionTarget | undefined {
+  const model = new SemanticModel(tree, text);
+  let call: CallSite | undefined;
+  let valueNode: Node | undefined;
+  for (const c of model.calls) {
+    if (sameRange(c.node, range)) {
+      call = c;
+      break;
+    }
+    const rev = revisionOf(c);
+    if (rev.node && sameRange(rev.node, range)) {
+      call = c;
+      valueNode = rev.node;
+      break;
+    }
+  }
+  if (!call) return undefined;
+  const hub = hubCall(call);
+  if (!hub || hub.kind === 'timm' || hub.source.kind !== 'hub') return undefined;
+  let repoType: RepoType = hub.kind === 'dataset' ? 'dataset' : 'model';
+  const typeValue = call.value('repo_type');
+  if (typeValue?.kind === 'str' && (typeValue.value === 'dataset' || typeValue.value === 'space')) repoType = typeValue.value;
+  // `revision=None` or `revision=""` is reported on the call, but the keyword is there: replace its value.
+  valueNode ??= revisionOf(call).node;
+  let ref = 'main';
+  if (valueNode) {
+    const v = call.model.evaluate(valueNode, call.scope);
+    if (v.kind === 'str' && v.complete && v.value !== '') ref = v.value;
+    else if (!(v.kind === 'none' || (v.kind === 'str' && v.complete && v.value === ''))) return undefined;
+  } else if (call.hasKwSplat) {
+    return undefined;
+  }
+  const target = call;
+  return {
+    repoId: hub.source.id,
+    repoType,
+    ref,
+    edit: (valueText) => (valueNode ? replaceNode(valueNode, valueText) : addKeywordArgument(target, `revision=${valueText}`)),
+  };
+}

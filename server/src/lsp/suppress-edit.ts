@@ -1,0 +1,129 @@
+/**
+ * The edit behind "Suppress SAInnn on this line": `# secure-ai: ignore[SAInnn] <reason>` where the engine's
+ * suppression (engine/suppress.ts) will find it.
+ *
+ * 1. An ignore comment already covers the finding (on the flagged line, on its own line directly above it, or on or
+ *    directly above the first line of the statement): the id is merged into it, its reason kept.
+ * 2. Otherwise a trailing comment on the flagged line, when the line has no comment yet, does not end inside a
+ *    string and is not continued with a backslash (a comment there would not compile).
+ * 3. Otherwise a comment on its own line directly above the statement, at the statement line's indentation.
+ *
+ * The reason is a placeholder: a snippet tab stop `${1:reason}` when the client takes snippet edits, else the plain
+ * word `reason` (a `WorkspaceEdit` has no snippets before LSP 3.18's `SnippetTextEdit`).
+ */
+import type { Node, Tree } from '../engine/parser';
+import type { Range } from '../engine/types';
+
+/** Mirrors engine/suppress.ts: the comment must start with the directive. */
+const IGNORE = /^#\s*secure-ai:\s*ignore\[([^\]]*)\]\s*(?:[-:—]\s*)?(.*)$/;
+
+export const REASON_PLACEHOLDER = 'reason';
+
+export interface SuppressEdit {
+  range: Range;
+  /** Plain text, with `reason` as the placeholder. */
+  text: string;
+  /** The same edit as snippet text, with `${1:reason}` as a tab stop (`$`, `}` and `\` escaped). */
+  snippet: string;
+}
+
+interface LineComment {
+  node: Node;
+  text: string;
+  ownLine: boolean;
+}
+
+function lineText(text: string, line: number): string {
+  let start = 0;
+  for (let i = 0; i < line; i++) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) return '';
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  const s = text.slice(start, end === -1 ? text.length : end);
+  return s.endsWith('\r') ? s.slice(0, -1) : s;
+}
+
+function commentsByLine(tree: Tree, text: string, lines: Set<number>): Map<number, LineComment> {
+  const out = new Map<number, LineComment>();
+  for (const node of tree.rootNode.descendantsOfType('comment')) {
+    if (!node) continue;
+    const line = node.startPosition.row;
+    if (!lines.has(line)) continue;
+    const before = lineText(text, line).slice(0, node.startPosition.column);
+    out.set(line, { node, text: node.text, ownLine: before.trim() === '' });
+  }
+  return out;
+}
+
+function statementStartLine(tree: Tree, line: number, character: number): number {
+  for (let n: Node | null = tree.rootNode.descendantForPosition({ row: line, column: character }); n; n = n.parent) {
+    if (n.type.endsWith('_statement') || n.type === 'decorated_definition') return n.startPosition.row;
+  }
+  return line;
+}
+
+const escapeSnippet = (s: string) => s.replace(/[$}\\]/g, (c) => `\\${c}`);
+
+function directive(ids: string[], reason: string | undefined): { text: string; snippet: string } {
+  const head = `# secure-ai: ignore[${ids.join(', ')}]`;
+  if (reason) return { text: `${head} ${reason}`, snippet: escapeSnippet(`${head} ${reason}`) };
+  return { text: `${head} ${REASON_PLACEHOLDER}`, snippet: `${escapeSnippet(head)} \${1:${REASON_PLACEHOLDER}}` };
+}
+
+/** Does the end of `line` lie inside a string (a triple-quoted string running on to the next line)? */
+function endsInsideString(tree: Tree, line: number, length: number): boolean {
+  if (length === 0) return false;
+  for (let n: Node | null = tree.rootNode.descendantForPosition({ row: line, column: length - 1 }); n; n = n.parent) {
+    if ((n.type === 'string' || n.type === 'concatenated_string') && n.endPosition.row > line) return true;
+    if (n.type === 'string_content' && n.endPosition.row > line) return true;
+  }
+  return false;
+}
+
+export function suppressEdit(text: string, tree: Tree, ruleId: string, at: Range): SuppressEdit {
+  const line = at.start.line;
+  const stmt = statementStartLine(tree, line, at.start.character);
+  const comments = commentsByLine(tree, text, new Set([line, line - 1, stmt, stmt - 1]));
+
+  // 1. Merge into a directive that already applies here.
+  const candidates: Array<LineComment | undefined> = [comments.get(line)];
+  const above = comments.get(line - 1);
+  if (above?.ownLine) candidates.push(above);
+  if (stmt !== line) {
+    candidates.push(comments.get(stmt));
+    const aboveStmt = comments.get(stmt - 1);
+    if (aboveStmt?.ownLine) candidates.push(aboveStmt);
+  }
+  for (const c of candidates) {
+    const m = c && IGNORE.exec(c.text.trim());
+    if (!c || !m) continue;
+    const ids = m[1]
+      .split(',')
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean);
+    if (!ids.includes(ruleId)) ids.push(ruleId);
+    const range: Range = {
+      start: { line: c.node.startPosition.row, character: c.node.startPosition.column },
+      end: { line: c.node.endPosition.row, character: c.node.endPosition.column },
+    };
+    return { range, ...directive(ids, m[2].trim() || undefined) };
+  }
+
+  // 2. A trailing comment on the flagged line.
+  const flagged = lineText(text, line);
+  const content = flagged.replace(/\s+$/, '');
+  if (!comments.has(line) && content !== '' && !content.endsWith('\\') && !endsInsideString(tree, line, content.length)) {
+    const d = directive([ruleId], undefined);
+    const range: Range = { start: { line, character: content.length }, end: { line, character: flagged.length } };
+    return { range, text: `  ${d.text}`, snippet: `  ${d.snippet}` };
+  }
+
+  // 3. Its own line above the statement.
+  const indent = /^[ \t]*/.exec(lineText(text, stmt))![0];
+  const d = directive([ruleId], undefined);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const range: Range = { start: { line: stmt, character: 0 }, end: { line: stmt, character: 0 } };
+  return { range, text: `${indent}${d.text}${eol}`, snippet: `${escapeSnippet(indent)}${d.snippet}${eol}` };
+}
