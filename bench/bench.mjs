@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, tmpdir } from 'node:os';
+import { measureLspLatency } from './lsp-latency.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CACHE = resolve('.cache/bench-corpus');
@@ -97,4 +98,13 @@ console.log('| tool | median wall time | speed-up vs ruff-wasm | peak RSS | outp
 console.log('|---|---|---|---|---|');
 for (const [name, s] of Object.entries(summary)) {
   console.log(`| ${name} | ${(s.ms / 1000).toFixed(2)} s | ${(ruff / s.ms).toFixed(2)}x | ${s.maxRssMb.toFixed(0)} MB | ${s.detail} |`);
+}
+
+// Editor latency: single-character edits in a generated file, over JSON-RPC to dist/server.js, debounce excluded.
+console.log('');
+console.log('| language server: edit to diagnostics | lines | p50 | p95 | max |');
+console.log('|---|---|---|---|---|');
+for (const lines of [500, 5000]) {
+  const r = await measureLspLatency({ lines, edits: 200 });
+  console.log(`| single-character edits, debounce excluded | ${lines} | ${r.p50Ms} ms | ${r.p95Ms} ms | ${r.maxMs} ms |`);
 }

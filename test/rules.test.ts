@@ -44,6 +44,8 @@ describe('rule fixtures', () => {
       assert.deepEqual(problems, [], `${file}:\n  ${problems.join('\n  ')}`);
 
       const fixedPath = path.join(DIR, file.replace(/\.py$/, '.fixed.py'));
+      const fixes = reported.filter((f) => f.fix).length;
+      assert.ok(fixes === 0 || fs.existsSync(fixedPath), `${file}: ${fixes} findings carry fixes but ${path.basename(fixedPath)} is missing`);
       if (fs.existsSync(fixedPath)) {
         const edits = reported.flatMap((f) => f.fix?.edits ?? []);
         const fixed = applyEdits(text, edits);

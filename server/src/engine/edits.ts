@@ -28,7 +28,18 @@ export function addKeywordArgument(call: CallSite, text: string): TextEdit | und
     const at = rangeOf(close).start;
     return { range: { start: at, end: at }, newText: text };
   }
-  const at = rangeOf(items[items.length - 1]).end;
+  const last = items[items.length - 1];
+  const comma = last.nextSibling;
+  if (comma?.type === ',' && last.startPosition.row > args.startPosition.row && last.startPosition.row < args.endPosition.row) {
+    // One argument per line with a trailing comma: a new line in the same style.
+    const lineStart = last.startIndex - last.startPosition.column;
+    const indent = call.model.text.slice(lineStart, last.startIndex);
+    if (indent.trim() === '') {
+      const at = rangeOf(comma).end;
+      return { range: { start: at, end: at }, newText: `\n${indent}${text},` };
+    }
+  }
+  const at = rangeOf(last).end;
   return { range: { start: at, end: at }, newText: `, ${text}` };
 }
 
@@ -45,8 +56,18 @@ export function offsetAt(text: string, lineStarts: number[], line: number, chara
   return Math.min(base + character, text.length);
 }
 
-/** Apply non-overlapping edits to `text`. Overlapping edits throw: a fix that collides with another is a bug. */
+/**
+ * Apply non-overlapping edits to `text`. Identical edits (two fixes adding the same `import`) apply once; other
+ * overlapping edits throw: a fix that collides with another is a bug.
+ */
 export function applyEdits(text: string, edits: TextEdit[]): string {
+  const seen = new Set<string>();
+  edits = edits.filter((e) => {
+    const key = JSON.stringify(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const starts = [0];
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   const spans = edits
@@ -64,4 +85,78 @@ export function applyEdits(text: string, edits: TextEdit[]): string {
     limit = s.from;
   }
   return out;
+}
+
+const BLOCK_PARENTS = new Set(['module', 'block']);
+
+/** The statement holding `node` that sits directly in a block or the module. */
+export function enclosingStatement(node: Node): Node | undefined {
+  for (let n: Node | null = node; n; n = n.parent) {
+    if (n.parent && BLOCK_PARENTS.has(n.parent.type)) return n;
+  }
+  return undefined;
+}
+
+function lineBounds(text: string, row: number): { start: number; end: number } {
+  let start = 0;
+  for (let r = 0; r < row; r++) {
+    const nl = text.indexOf('\n', start);
+    if (nl === -1) return { start: text.length, end: text.length };
+    start = nl + 1;
+  }
+  let end = text.indexOf('\n', start);
+  if (end === -1) end = text.length;
+  if (end > start && text[end - 1] === '\r') end--;
+  return { start, end };
+}
+
+/**
+ * Insert `line` as a new line after the statement holding `node`, at the statement's indentation. Undefined when the
+ * statement does not start its own line (`if x: y = f()`), where a new line would not belong to the same block.
+ */
+export function insertLineAfterStatement(text: string, node: Node, line: string): TextEdit | undefined {
+  const stmt = enclosingStatement(node);
+  if (!stmt) return undefined;
+  const first = lineBounds(text, stmt.startPosition.row);
+  const indent = text.slice(first.start, first.start + stmt.startPosition.column);
+  if (indent.trim() !== '') return undefined;
+  const last = lineBounds(text, stmt.endPosition.row);
+  const at = { line: stmt.endPosition.row, character: last.end - last.start };
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return { range: { start: at, end: at }, newText: `${eol}${indent}${line}` };
+}
+
+/**
+ * `import <module>` at the top of the file, unless the module already imports it: before the first top-level
+ * import (after `from __future__` imports), else after the module docstring, else on the first line.
+ */
+export function addImportEdit(root: Node, text: string, module: string): TextEdit | undefined {
+  let anchor: Node | undefined;
+  let after: Node | undefined;
+  for (const stmt of root.namedChildren) {
+    if (!stmt) continue;
+    if (stmt.type === 'import_statement' && stmt.namedChildren.some((n) => n?.type === 'dotted_name' && n.text === module)) return undefined;
+    if (stmt.type === 'future_import_statement') {
+      after = stmt;
+      continue;
+    }
+    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement') {
+      anchor = stmt;
+      break;
+    }
+  }
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  if (anchor) {
+    const at = { line: anchor.startPosition.row, character: 0 };
+    return { range: { start: at, end: at }, newText: `import ${module}${eol}` };
+  }
+  const first = root.namedChildren.find((n) => n && n.type !== 'comment');
+  if (!after && first?.type === 'expression_statement' && first.firstNamedChild?.type === 'string') after = first;
+  if (after) {
+    const last = lineBounds(text, after.endPosition.row);
+    const at = { line: after.endPosition.row, character: last.end - last.start };
+    return { range: { start: at, end: at }, newText: `${eol}import ${module}` };
+  }
+  const at = { line: 0, character: 0 };
+  return { range: { start: at, end: at }, newText: `import ${module}${eol}` };
 }

@@ -1,7 +1,8 @@
 import type { Node } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
-import type { Confidence } from '../engine/types';
+import { addImportEdit, insertLineAfterStatement } from '../engine/edits';
+import type { Confidence, Fix, TextEdit } from '../engine/types';
 import {
   configAssignments,
   isFullSha,
@@ -164,6 +165,31 @@ function display(model: SemanticModel, load: Load, call: CallSite): string | und
   return text;
 }
 
+/** Expressions that can be evaluated a second time without side effects. */
+const REPEATABLE = new Set(['identifier', 'attribute', 'string', 'concatenated_string', 'subscript']);
+
+/**
+ * Record the source right after the load: `logging.getLogger(__name__).info("training data source: %s", <source>)`
+ * on a new line at the statement's indentation, with `import logging` added when the module lacks it.
+ */
+function loggingFix(text: string, model: SemanticModel, call: CallSite, source: Node | undefined): Fix | undefined {
+  if (!source || !REPEATABLE.has(source.type) || source.text.includes('\n')) return undefined;
+  const at = call.node.startIndex;
+  let logging = model.spellingOf('logging', call.scope, at);
+  let importEdit: TextEdit | undefined;
+  if (!logging) {
+    // Adding the import only helps when the name `logging` is not bound to something else here.
+    const bound = model.lookup('logging', call.scope, at);
+    if (bound.kind !== 'ref' || bound.qname !== 'logging') return undefined;
+    importEdit = addImportEdit(model.tree.rootNode, text, 'logging');
+    if (!importEdit) return undefined;
+    logging = 'logging';
+  }
+  const line = insertLineAfterStatement(text, call.node, `${logging}.getLogger(__name__).info("training data source: %s", ${source.text})`);
+  if (!line) return undefined;
+  return { title: 'Log the training data source after loading it', safety: 'safe', edits: importEdit ? [importEdit, line] : [line] };
+}
+
 export const rule: Rule = {
   id: 'SAI301',
   name: 'training-data-without-provenance',
@@ -285,6 +311,7 @@ export const rule: Rule = {
         node: call.node,
         message,
         confidence: load.confidence ?? (source.fromParameter ? 'low' : undefined),
+        fix: loggingFix(ctx.text, model, call, load.sources[0]),
       });
     }
   },
