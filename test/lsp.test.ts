@@ -267,7 +267,7 @@ describe('code actions', () => {
     assert.equal(dc.textDocument.version, 1);
 
     const fixed = await client.applyWorkspaceEdit(uri, fix.edit!);
-    assert.match(fixed, /map_location="cpu", weights_only=True,\n/);
+    assert.match(fixed, /map_location="cpu",\n\s+weights_only=True,\n/);
     assert.deepEqual(await client.diagnosticsFor(uri), []);
     assert.equal(pyCompileError(fixed), undefined);
   });

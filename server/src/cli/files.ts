@@ -4,27 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-// `require`, not `import`: the bundler would otherwise pick fdir's ES module build, which needs `import.meta.url`.
-import fdirPackage = require('fdir');
-import ignore, { type Ignore } from 'ignore';
-import { comparePaths, describeFsError, isInside, leavesBase, toPosix } from './paths';
+import {
+  GitignoreStack,
+  SKIPPED_DIRS,
+  ignoreRules,
+  matchesUnder,
+  repositoryRoot,
+  walkFiles,
+} from '../workspace/ignore-rules';
+import { comparePaths, describeFsError, isInside, toPosix } from './paths';
 
-/** Folder names that are skipped wherever they occur: virtual environments, installed packages, VCS data, caches. */
-export const DEFAULT_SKIPPED_DIRS: readonly string[] = [
-  '.git',
-  '.hg',
-  '.svn',
-  'node_modules',
-  '.venv',
-  'venv',
-  'site-packages',
-  '__pycache__',
-  '.tox',
-  '.nox',
-  '.mypy_cache',
-  '.pytest_cache',
-  '.ruff_cache',
-];
+export { DEFAULT_SKIPPED_DIRS } from '../workspace/ignore-rules';
 
 export interface CollectOptions {
   /** Honour .gitignore files (and .git/info/exclude). Default true. */
@@ -44,66 +34,6 @@ export interface CollectResult {
   warnings: string[];
 }
 
-const IGNORE_CASE = process.platform === 'darwin' || process.platform === 'win32';
-
-function readIgnoreFile(file: string): Ignore | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return ignore({ ignorecase: IGNORE_CASE }).add(text);
-}
-
-/** The folder that holds `.git`, above or at `dir`; git reads .gitignore files from there down. */
-function repositoryRoot(dir: string): string | undefined {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, '.git'))) return d;
-    if (path.dirname(d) === d) return undefined;
-  }
-}
-
-/**
- * The .gitignore files from `base` down to a path's folder, read lazily and cached. As in git, a deeper file
- * overrides a shallower one, later patterns override earlier ones, and a folder that is ignored is not entered, so
- * nothing inside it can be re-included.
- */
-class GitignoreStack {
-  private readonly perDir = new Map<string, Ignore | undefined>();
-  private readonly infoExclude: Ignore | undefined;
-
-  constructor(private readonly base: string) {
-    this.infoExclude = readIgnoreFile(path.join(base, '.git', 'info', 'exclude'));
-  }
-
-  private rulesIn(dir: string): Ignore | undefined {
-    if (!this.perDir.has(dir)) this.perDir.set(dir, readIgnoreFile(path.join(dir, '.gitignore')));
-    return this.perDir.get(dir);
-  }
-
-  ignored(abs: string, isDir: boolean): boolean {
-    const rel = path.relative(this.base, abs);
-    if (rel === '' || leavesBase(rel)) return false;
-    const suffix = isDir ? '/' : '';
-    let state = false;
-    const verdict = (rules: Ignore | undefined, relPath: string) => {
-      if (!rules) return;
-      const r = rules.test(toPosix(relPath) + suffix);
-      if (r.ignored) state = true;
-      else if (r.unignored) state = false;
-    };
-    verdict(this.infoExclude, rel);
-    const segments = rel.split(path.sep);
-    let dir = this.base;
-    for (let i = 0; i < segments.length; i++) {
-      verdict(this.rulesIn(dir), path.relative(dir, abs));
-      dir = path.join(dir, segments[i]);
-    }
-    return state;
-  }
-}
-
 function errorFor(arg: string, err: unknown): string {
   return `cannot read '${arg}': ${describeFsError(err)}`;
 }
@@ -112,8 +42,7 @@ function errorFor(arg: string, err: unknown): string {
 export async function collectFiles(paths: string[], opts: CollectOptions = {}): Promise<CollectResult> {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const useGitignore = opts.gitignore ?? true;
-  const exclude = opts.exclude?.length ? ignore({ ignorecase: IGNORE_CASE }).add(opts.exclude) : undefined;
-  const skipped = new Set(DEFAULT_SKIPPED_DIRS);
+  const exclude = opts.exclude?.length ? ignoreRules(opts.exclude) : undefined;
   const stacks = new Map<string, GitignoreStack>();
   const found = new Set<string>();
   const errors: string[] = [];
@@ -155,19 +84,12 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
     }
     // Patterns are read against the paths people see in the report (relative to cwd); outside cwd, against the root.
     const patternBase = isInside(root, cwd) ? cwd : root;
-    const excluded = (abs: string, isDir: boolean): boolean => {
-      if (!exclude) return false;
-      const rel = path.relative(patternBase, abs);
-      return rel !== '' && exclude.ignores(toPosix(rel) + (isDir ? '/' : ''));
-    };
+    const excluded = (abs: string, isDir: boolean) => !!exclude && matchesUnder(exclude, patternBase, abs, isDir);
 
-    // Symbolic links are listed, not followed: a link to a file is read like a file, a link to a folder is not
-    // entered, so link loops cannot trap the walk.
-    const crawler = new fdirPackage.fdir()
-      .withFullPaths()
-      .exclude((name, dirPath) => {
-        if (skipped.has(name)) return true;
-        const abs = path.resolve(dirPath);
+    const crawler = walkFiles(
+      root,
+      (name, abs) => {
+        if (SKIPPED_DIRS.has(name)) return true;
         // A virtual environment under any name: python -m venv and virtualenv both write pyvenv.cfg at its root.
         if (fs.existsSync(path.join(abs, 'pyvenv.cfg'))) return true;
         if (excluded(abs, true) || stack?.ignored(abs, true)) return true;
@@ -178,9 +100,9 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
           return true;
         }
         return false;
-      })
-      .filter((p, isDir) => !isDir && p.endsWith('.py') && !excluded(p, false) && !stack?.ignored(p, false))
-      .crawl(root);
+      },
+      (p) => p.endsWith('.py') && !excluded(p, false) && !stack?.ignored(p, false),
+    );
     for (const file of crawler.sync()) found.add(path.resolve(file));
   }
 

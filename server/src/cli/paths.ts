@@ -1,27 +1,15 @@
 /** Path helpers shared by the file walker and the report formats. */
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isInside, leavesBase, toPosix } from '../workspace/ignore-rules';
 
-export function toPosix(p: string): string {
-  return path.sep === '/' ? p : p.split(path.sep).join('/');
-}
-
-/** True for a relative path that climbs out of its base ("..", "../x"), or one that could not be made relative. */
-export function leavesBase(rel: string): boolean {
-  return rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
-}
+export { isInside, leavesBase, toPosix };
 
 /** `abs` relative to `cwd` with forward slashes when it lies inside `cwd`; otherwise the absolute path. */
 export function displayPath(abs: string, cwd: string): string {
   const rel = path.relative(cwd, abs);
   if (rel === '') return path.basename(abs);
   return leavesBase(rel) ? toPosix(abs) : toPosix(rel);
-}
-
-/** True when `abs` is `dir` or lies inside it. */
-export function isInside(abs: string, dir: string): boolean {
-  const rel = path.relative(dir, abs);
-  return rel === '' || !leavesBase(rel);
 }
 
 /** A folder as a file URI with a trailing slash, as SARIF wants for `originalUriBaseIds`. */

@@ -8,6 +8,31 @@ import type { Finding, Suppression } from './types';
 
 const IGNORE = /^#\s*secure-ai:\s*ignore\[([^\]]*)\]\s*(?:[-:—]\s*)?(.*)$/;
 
+/** What one ignore comment says. */
+export interface IgnoreComment {
+  /** Rule ids, upper-cased, in the order written (repeats kept). */
+  ids: string[];
+  /** The text after the brackets (a leading `-`, `:` or `—` dropped); undefined when there is none. */
+  reason?: string;
+}
+
+/** Parse the text of one comment; undefined unless it starts with the directive (leading/trailing space aside). */
+export function parseIgnoreComment(text: string): IgnoreComment | undefined {
+  const m = IGNORE.exec(text.trim());
+  if (!m) return undefined;
+  const ids = m[1]
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+  return { ids, reason: m[2].trim() || undefined };
+}
+
+/** The comment text for `ids` and an optional reason: `# secure-ai: ignore[SAI201, SAI202] reason`. */
+export function formatIgnoreComment(ids: readonly string[], reason?: string): string {
+  const head = `# secure-ai: ignore[${ids.join(', ')}]`;
+  return reason ? `${head} ${reason}` : head;
+}
+
 interface Directive {
   ids: Set<string>;
   reason?: string;
@@ -18,30 +43,42 @@ interface Directive {
 export function parseDirectives(comments: Comment[]): Map<number, Directive> {
   const byLine = new Map<number, Directive>();
   for (const c of comments) {
-    const m = IGNORE.exec(c.text.trim());
-    if (!m) continue;
-    const ids = new Set(
-      m[1]
-        .split(',')
-        .map((s) => s.trim().toUpperCase())
-        .filter(Boolean),
-    );
-    const reason = m[2].trim() || undefined;
-    byLine.set(c.line, { ids, reason, line: c.line, ownLine: c.ownLine });
+    const parsed = parseIgnoreComment(c.text);
+    if (!parsed) continue;
+    byLine.set(c.line, { ids: new Set(parsed.ids), reason: parsed.reason, line: c.line, ownLine: c.ownLine });
   }
   return byLine;
 }
 
-function statementStartLine(root: Node, line: number, character: number): number {
-  let n: Node | null = root.descendantForPosition({ row: line, column: character });
-  let start = line;
-  for (; n; n = n.parent) {
-    if (n.type.endsWith('_statement') || n.type === 'decorated_definition') {
-      start = n.startPosition.row;
-      break;
-    }
+/** The first line of the statement (or decorated definition) that holds the position; `line` when there is none. */
+export function statementStartLine(root: Node, line: number, character: number): number {
+  for (let n: Node | null = root.descendantForPosition({ row: line, column: character }); n; n = n.parent) {
+    if (n.type.endsWith('_statement') || n.type === 'decorated_definition') return n.startPosition.row;
   }
-  return start;
+  return line;
+}
+
+/**
+ * The comments, nearest first, that may hold the directive for a finding on `line` whose statement starts on `stmt`:
+ * the one on `line`, an own-line one directly above it, then likewise for `stmt`.
+ */
+export function directiveCandidates<T extends { ownLine: boolean }>(
+  byLine: ReadonlyMap<number, T>,
+  line: number,
+  stmt: number,
+): T[] {
+  const out: T[] = [];
+  const add = (at: number, ownLineOnly: boolean) => {
+    const c = byLine.get(at);
+    if (c && (!ownLineOnly || c.ownLine)) out.push(c);
+  };
+  add(line, false);
+  add(line - 1, true);
+  if (stmt !== line) {
+    add(stmt, false);
+    add(stmt - 1, true);
+  }
+  return out;
 }
 
 export function findSuppression(
@@ -50,17 +87,9 @@ export function findSuppression(
   f: Pick<Finding, 'ruleId' | 'range'>,
 ): Suppression | undefined {
   const line = f.range.start.line;
-  const candidates: Array<Directive | undefined> = [directives.get(line)];
-  const above = directives.get(line - 1);
-  if (above?.ownLine) candidates.push(above);
   const stmt = statementStartLine(root, line, f.range.start.character);
-  if (stmt !== line) {
-    candidates.push(directives.get(stmt));
-    const aboveStmt = directives.get(stmt - 1);
-    if (aboveStmt?.ownLine) candidates.push(aboveStmt);
-  }
-  for (const d of candidates) {
-    if (d && d.ids.has(f.ruleId)) return { line: d.line, reason: d.reason };
+  for (const d of directiveCandidates(directives, line, stmt)) {
+    if (d.ids.has(f.ruleId)) return { line: d.line, reason: d.reason };
   }
   return undefined;
 }

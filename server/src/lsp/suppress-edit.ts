@@ -12,10 +12,8 @@
  * word `reason` (a `WorkspaceEdit` has no snippets before LSP 3.18's `SnippetTextEdit`).
  */
 import type { Node, Tree } from '../engine/parser';
+import { directiveCandidates, formatIgnoreComment, parseIgnoreComment, statementStartLine } from '../engine/suppress';
 import type { Range } from '../engine/types';
-
-/** Mirrors engine/suppress.ts: the comment must start with the directive. */
-const IGNORE = /^#\s*secure-ai:\s*ignore\[([^\]]*)\]\s*(?:[-:—]\s*)?(.*)$/;
 
 export const REASON_PLACEHOLDER = 'reason';
 
@@ -57,19 +55,12 @@ function commentsByLine(tree: Tree, text: string, lines: Set<number>): Map<numbe
   return out;
 }
 
-function statementStartLine(tree: Tree, line: number, character: number): number {
-  for (let n: Node | null = tree.rootNode.descendantForPosition({ row: line, column: character }); n; n = n.parent) {
-    if (n.type.endsWith('_statement') || n.type === 'decorated_definition') return n.startPosition.row;
-  }
-  return line;
-}
-
 const escapeSnippet = (s: string) => s.replace(/[$}\\]/g, (c) => `\\${c}`);
 
 function directive(ids: string[], reason: string | undefined): { text: string; snippet: string } {
-  const head = `# secure-ai: ignore[${ids.join(', ')}]`;
-  if (reason) return { text: `${head} ${reason}`, snippet: escapeSnippet(`${head} ${reason}`) };
-  return { text: `${head} ${REASON_PLACEHOLDER}`, snippet: `${escapeSnippet(head)} \${1:${REASON_PLACEHOLDER}}` };
+  const text = formatIgnoreComment(ids, reason || REASON_PLACEHOLDER);
+  if (reason) return { text, snippet: escapeSnippet(text) };
+  return { text, snippet: `${escapeSnippet(formatIgnoreComment(ids))} \${1:${REASON_PLACEHOLDER}}` };
 }
 
 /** Does the end of `line` lie inside a string (a triple-quoted string running on to the next line)? */
@@ -84,31 +75,20 @@ function endsInsideString(tree: Tree, line: number, length: number): boolean {
 
 export function suppressEdit(text: string, tree: Tree, ruleId: string, at: Range): SuppressEdit {
   const line = at.start.line;
-  const stmt = statementStartLine(tree, line, at.start.character);
+  const stmt = statementStartLine(tree.rootNode, line, at.start.character);
   const comments = commentsByLine(tree, text, new Set([line, line - 1, stmt, stmt - 1]));
 
   // 1. Merge into a directive that already applies here.
-  const candidates: Array<LineComment | undefined> = [comments.get(line)];
-  const above = comments.get(line - 1);
-  if (above?.ownLine) candidates.push(above);
-  if (stmt !== line) {
-    candidates.push(comments.get(stmt));
-    const aboveStmt = comments.get(stmt - 1);
-    if (aboveStmt?.ownLine) candidates.push(aboveStmt);
-  }
-  for (const c of candidates) {
-    const m = c && IGNORE.exec(c.text.trim());
-    if (!c || !m) continue;
-    const ids = m[1]
-      .split(',')
-      .map((s) => s.trim().toUpperCase())
-      .filter(Boolean);
+  for (const c of directiveCandidates(comments, line, stmt)) {
+    const parsed = parseIgnoreComment(c.text);
+    if (!parsed) continue;
+    const { ids, reason } = parsed;
     if (!ids.includes(ruleId)) ids.push(ruleId);
     const range: Range = {
       start: { line: c.node.startPosition.row, character: c.node.startPosition.column },
       end: { line: c.node.endPosition.row, character: c.node.endPosition.column },
     };
-    return { range, ...directive(ids, m[2].trim() || undefined) };
+    return { range, ...directive(ids, reason) };
   }
 
   // 2. A trailing comment on the flagged line.
