@@ -32,7 +32,10 @@ export type Binding = (
   | { kind: 'local'; param?: boolean }
 ) & {
   index: number;
-  /** Set when the binding may not run (inside an if, try, loop, match): a later use cannot rely on it. */
+  /** The statement that binds, and the node of its scope: what `isConditional` looks between. */
+  site?: Node;
+  home?: Node;
+  /** Whether the binding may not run; computed on first need by `isConditional`. */
   conditional?: boolean;
 };
 
@@ -45,6 +48,24 @@ const CONDITIONAL = new Set([
   'conditional_expression',
   'boolean_operator',
 ]);
+
+/**
+ * True when the binding may not run (inside an if, try, loop or match within its scope), so a later use cannot rely
+ * on it. Walking up the tree is costly, and only names bound more than once need it, so it is computed on demand.
+ */
+function isConditional(b: Binding): boolean {
+  if (b.conditional === undefined) {
+    b.conditional = false;
+    const home = b.home?.id;
+    for (let n = b.site?.parent; n && n.id !== home; n = n.parent) {
+      if (CONDITIONAL.has(n.type)) {
+        b.conditional = true;
+        break;
+      }
+    }
+  }
+  return b.conditional;
+}
 
 export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
 
@@ -63,12 +84,8 @@ export class Scope {
 
   bind(name: string, b: Binding, at?: Node): void {
     if (at) {
-      for (let n = at.parent; n && n.id !== this.node.id; n = n.parent) {
-        if (CONDITIONAL.has(n.type)) {
-          b.conditional = true;
-          break;
-        }
-      }
+      b.site = at;
+      b.home = this.node;
     }
     const list = this.bindings.get(name);
     if (list) list.push(b);
@@ -239,13 +256,19 @@ const MODEL_QUERY = `
  (dictionary_comprehension) (generator_expression)] @scope
 `;
 
+/** Comments matter to the model only as suppression directives (`# secure-ai: ignore[...]`). */
+const SUPPRESSION_MARK = 'secure-ai';
+
 const queries = new WeakMap<object, Query>();
-function modelQuery(tree: Tree): Query {
+const withoutComments = new WeakMap<object, Query>();
+/** The model's query; without comments when the text holds no suppression directive to find among them. */
+function modelQuery(tree: Tree, comments: boolean): Query {
   const language = tree.language;
-  let q = queries.get(language);
+  const cache = comments ? queries : withoutComments;
+  let q = cache.get(language);
   if (!q) {
-    q = new Query(language, MODEL_QUERY);
-    queries.set(language, q);
+    q = new Query(language, comments ? MODEL_QUERY : MODEL_QUERY.replace('(comment) @comment\n', ''));
+    cache.set(language, q);
   }
   return q;
 }
@@ -263,6 +286,7 @@ const SCOPE_TYPES: Record<string, ScopeKind> = {
 export class SemanticModel {
   readonly module: Scope;
   readonly calls: CallSite[] = [];
+  /** The file's comments, collected only when its text mentions `secure-ai` (they matter as ignore directives). */
   readonly comments: Comment[] = [];
   /** Every module imported anywhere in the file, by qualified name (`torch`, `transformers.AutoModel`). */
   readonly importedModules = new Set<string>();
@@ -292,7 +316,7 @@ export class SemanticModel {
    * node then lands in the innermost scope that holds its start.
    */
   private walk(): void {
-    const captures = modelQuery(this.tree).captures(this.tree.rootNode);
+    const captures = modelQuery(this.tree, this.text.includes(SUPPRESSION_MARK)).captures(this.tree.rootNode);
     const ranges: Scope[] = [];
     for (const { name, node } of captures) {
       if (name !== 'scope') continue;
@@ -496,12 +520,12 @@ export class SemanticModel {
     if (index !== undefined) {
       const prior = list.filter((b) => b.index < index);
       const last = prior[prior.length - 1];
-      if (last && !last.conditional) return this.bindingValue(last, depth);
+      if (last && !isConditional(last)) return this.bindingValue(last, depth);
       if (last) {
         // Only the bindings since the last unconditional one can reach the use.
         let from = prior.length - 1;
-        while (from > 0 && prior[from].conditional) from--;
-        return this.combine(prior.slice(prior[from].conditional ? 0 : from), depth);
+        while (from > 0 && isConditional(prior[from])) from--;
+        return this.combine(prior.slice(isConditional(prior[from]) ? 0 : from), depth);
       }
     }
     return this.combine(list, depth);
