@@ -25,6 +25,13 @@ test('scan examples finds each planted hazard and nothing else', () => {
   const findings: JsonFinding[] = JSON.parse(r.stdout).findings;
   const got = findings.map((f) => `${f.path}:${f.line}:${f.ruleId}`).sort();
   assert.deepEqual(got, [
+    'examples/llm-app/assistant.py:49:SAI503', // request field formatted into the system prompt
+    'examples/llm-app/assistant.py:74:SAI501', // eval of the model's answer
+    'examples/llm-app/assistant.py:89:SAI502', // agent given PythonREPLTool
+    'examples/ml-project/api.py:24:SAI403', // inference route without auth
+    'examples/ml-project/api.py:24:SAI404', // ... and without request logging
+    'examples/ml-project/api.py:38:SAI401', // gradio launch(share=True) without auth
+    'examples/ml-project/api.py:45:SAI402', // uvicorn.run(host="0.0.0.0")
     'examples/ml-project/serve.py:10:SAI204', // yaml.load(FullLoader)
     'examples/ml-project/serve.py:17:SAI201', // joblib.load
     'examples/ml-project/serve.py:20:SAI201', // pickle.load
@@ -39,8 +46,8 @@ test('scan examples finds each planted hazard and nothing else', () => {
   ]);
   for (const f of findings) assert.match(f.message, /\[NCSC \d\.\d [^\]]+\]$/);
   // The safe twins sit on lines commented "Safe twin"; none of their statements is flagged.
-  for (const file of ['train.py', 'serve.py']) {
-    const lines = fs.readFileSync(path.join(ROOT, 'examples', 'ml-project', file), 'utf8').split('\n');
+  for (const file of ['ml-project/train.py', 'ml-project/serve.py', 'ml-project/api.py', 'llm-app/assistant.py']) {
+    const lines = fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8').split('\n');
     lines.forEach((text, i) => {
       if (!text.includes('Safe twin')) return;
       const line = i + 2; // the statement under the comment, 1-based

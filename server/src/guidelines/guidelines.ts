@@ -110,6 +110,7 @@ const atlas: Array<[string, string]> = [
 
 const cwe: Array<[number, string]> = [
   [78, 'Improper Neutralization of Special Elements used in an OS Command'],
+  [89, 'Improper Neutralization of Special Elements used in an SQL Command (SQL Injection)'],
   [94, 'Improper Control of Generation of Code (Code Injection)'],
   [95, 'Eval Injection'],
   [295, 'Improper Certificate Validation'],
@@ -117,12 +118,16 @@ const cwe: Array<[number, string]> = [
   [319, 'Cleartext Transmission of Sensitive Information'],
   [345, 'Insufficient Verification of Data Authenticity'],
   [353, 'Missing Support for Integrity Check'],
+  [489, 'Active Debug Code'],
   [494, 'Download of Code Without Integrity Check'],
   [502, 'Deserialization of Untrusted Data'],
+  [749, 'Exposed Dangerous Method or Function'],
   [778, 'Insufficient Logging'],
   [798, 'Use of Hard-coded Credentials'],
   [829, 'Inclusion of Functionality from Untrusted Control Sphere'],
+  [918, 'Server-Side Request Forgery (SSRF)'],
   [1104, 'Use of Unmaintained Third Party Components'],
+  [1327, 'Binding to an Unrestricted IP Address'],
   [1426, 'Improper Validation of Generative AI Output'],
   [1427, 'Improper Neutralization of Input Used for LLM Prompting'],
 ];

@@ -1,0 +1,206 @@
+import { rangeOf } from '../engine/edits';
+import type { Node } from '../engine/parser';
+import type { Rule } from '../engine/rule';
+import type { SemanticModel } from '../engine/semantic';
+import type { Fix, TextEdit } from '../engine/types';
+import { parametersOf } from './llm';
+import { ROUTE_WORDS, WEB_FRAMEWORKS, handlerInference, handlerLogging, routeHandlers, type Handler } from './serving';
+
+/** Parameters that are not request input: framework objects and injected dependencies. */
+const NOT_INPUT_TYPE = /^(Request|Response|BackgroundTasks|WebSocket|HTTPConnection|Session|AsyncSession)$/;
+
+function inputParameters(h: Handler): string[] {
+  return parametersOf(h.def)
+    .filter((p) => p.name !== 'self' && p.name !== 'cls')
+    .filter((p) => !/\b(Depends|Security)\s*\(/.test(p.node.text))
+    .filter((p) => {
+      const type = p.node.childForFieldName('type')?.text.trim();
+      return !type || !NOT_INPUT_TYPE.test(type.replace(/^\w+\./, ''));
+    })
+    .map((p) => p.name);
+}
+
+function isAsync(def: Node): boolean {
+  return def.children.some((c) => c?.type === 'async');
+}
+
+/** The handler's `request: Request` parameter. */
+function requestParameter(h: Handler): string | undefined {
+  const p = parametersOf(h.def).find((p) => /^(\w+\.)?Request$/.test(p.node.childForFieldName('type')?.text.trim() ?? ''));
+  return p?.name;
+}
+
+/** A name bound at module level to a logger (`logger = logging.getLogger(__name__)`, loguru's `logger`). */
+function moduleLogger(model: SemanticModel, h: Handler, at: number): string | undefined {
+  for (const name of model.module.bindings.keys()) {
+    const v = model.lookup(name, h.scope, at);
+    if (v.kind === 'ref' && /^(logging\.getLogger\(\)|loguru\.logger|structlog\.get_logger\(\))$/.test(v.qname)) return name;
+  }
+  return undefined;
+}
+
+/** Standard-library modules: an `import logging` belongs among them, in alphabetical order. */
+const STDLIB = new Set([
+  'abc', 'argparse', 'ast', 'asyncio', 'base64', 'collections', 'contextlib', 'copy', 'csv', 'dataclasses', 'datetime',
+  'enum', 'functools', 'glob', 'hashlib', 'hmac', 'http', 'io', 'itertools', 'json', 'math', 'os', 'pathlib', 'pickle',
+  're', 'random', 'secrets', 'shutil', 'socket', 'sqlite3', 'string', 'subprocess', 'sys', 'tempfile', 'textwrap',
+  'threading', 'time', 'traceback', 'typing', 'urllib', 'uuid', 'warnings',
+]);
+
+function importedModule(s: Node): string {
+  const n = s.type === 'import_from_statement' ? s.childForFieldName('module_name') : s.childForFieldName('name');
+  const text = n?.type === 'aliased_import' ? n.childForFieldName('name')?.text : n?.text;
+  return (text ?? '').trim();
+}
+
+/**
+ * Where `import logging` goes: among the leading standard-library imports in alphabetical order, else before the
+ * first import (after the docstring and `__future__` imports) with a blank line after it.
+ */
+function importLogging(model: SemanticModel): TextEdit {
+  const lineStart = (n: Node) => {
+    const at = { line: rangeOf(n).start.line, character: 0 };
+    return { start: at, end: at };
+  };
+  const statements = model.tree.rootNode.namedChildren.filter((n): n is Node => !!n && n.type !== 'comment');
+  let i = 0;
+  let after: Node | undefined;
+  if (statements[0]?.type === 'expression_statement' && statements[0].firstNamedChild?.type === 'string') after = statements[i++];
+  while (statements[i]?.type === 'future_import_statement') after = statements[i++];
+  const imports: Node[] = [];
+  for (; i < statements.length && /^import(_from)?_statement$/.test(statements[i].type); i++) imports.push(statements[i]);
+  const stdlib: Node[] = [];
+  for (const s of imports) {
+    if (!STDLIB.has(importedModule(s).split('.')[0])) break;
+    stdlib.push(s);
+  }
+  if (stdlib.length) {
+    const later = stdlib.find((s) => importedModule(s) > 'logging');
+    if (later) return { range: lineStart(later), newText: 'import logging\n' };
+    const end = rangeOf(stdlib[stdlib.length - 1]).end;
+    return { range: { start: end, end }, newText: '\nimport logging' };
+  }
+  if (imports.length) return { range: lineStart(imports[0]), newText: 'import logging\n\n' };
+  if (after) {
+    const end = rangeOf(after).end;
+    return { range: { start: end, end }, newText: '\n\nimport logging' };
+  }
+  return { range: lineStart(model.tree.rootNode), newText: 'import logging\n\n' };
+}
+
+function logFix(model: SemanticModel, h: Handler): Fix | undefined {
+  const body = h.def.childForFieldName('body');
+  const statements = (body?.namedChildren ?? []).filter((n): n is Node => !!n && n.type !== 'comment');
+  const first = statements[0];
+  if (!first) return undefined;
+  const text = model.text;
+  const ownLine = (n: Node) => text.slice(text.lastIndexOf('\n', n.startIndex - 1) + 1, n.startIndex);
+  const indent = ownLine(first);
+  if (/\S/.test(indent)) return undefined; // `def f(x): return model(x)`
+  const docstring = first.type === 'expression_statement' && first.namedChildCount === 1 && first.firstNamedChild?.type === 'string';
+  const next = docstring ? statements[1] : first;
+  if (next && /\S/.test(ownLine(next))) return undefined;
+  const at = next ? next.startIndex : first.endIndex;
+
+  const edits: TextEdit[] = [];
+  let logger = moduleLogger(model, h, at);
+  let call = logger ? `${logger}.info` : model.spellingOf('logging.info', h.scope, at);
+  if (!call) {
+    if (model.bindingsOf('logging', h.scope)) return undefined; // `logging` is something else here
+    call = 'logging.info';
+    edits.push(importLogging(model));
+  }
+  logger = call;
+
+  const names = inputParameters(h);
+  const parts = names.map((n) => `${n}=%.500r`);
+  const args = [...names];
+  if (names.length === 0) {
+    const flask = h.framework === 'flask' ? model.spellingOf('flask.request', h.scope, at) ?? model.spellingOf('quart.request', h.scope, at) : undefined;
+    // Starlette caches the body, so reading it here leaves it for the handler.
+    const starlette = h.framework === 'fastapi' && isAsync(h.def) ? requestParameter(h) : undefined;
+    if (flask && !isAsync(h.def)) {
+      parts.push('%s %.500r');
+      args.push(`${flask}.full_path`, `${flask}.get_data(as_text=True)`);
+    } else if (starlette) {
+      parts.push('%s %.500r');
+      args.push(`${starlette}.url.path`, `await ${starlette}.body()`);
+    }
+  }
+  const format = `"${h.name.text} request${parts.length ? `: ${parts.join(' ')}` : ''}"`;
+  const line = `${logger}(${[format, ...args].join(', ')})`;
+  if (next) {
+    const start = rangeOf(next).start;
+    edits.push({ range: { start, end: start }, newText: `${line}\n${indent}` });
+  } else {
+    const end = rangeOf(first).end;
+    edits.push({ range: { start: end, end }, newText: `\n${indent}${line}` });
+  }
+  return { title: `Log the request at the start of \`${h.name.text}\``, safety: 'unsafe', edits };
+}
+
+export const rule: Rule = {
+  id: 'SAI404',
+  name: 'inference-inputs-not-logged',
+  hazard: 'Inference requests not logged',
+  severity: 'hint',
+  confidence: 'medium',
+  guidelines: ['NCSC-4.2', 'NCSC-3.2', 'OWASP-ML05', 'OWASP-LLM10:2025', 'AML.T0024', 'AML.M0024', 'CWE-778'],
+  message:
+    'The route runs the model without logging the request, so misuse, prompt injection or extraction attempts ' +
+    'leave no trace to investigate.',
+  triggers: ROUTE_WORDS,
+  requires: WEB_FRAMEWORKS,
+  docs: {
+    why:
+      'Attacks on a model arrive as ordinary requests: prompt injections, adversarial inputs, the thousands of ' +
+      'queries that extract a model (ATLAS AML.T0024) or run up its cost. Without a record of what was asked, none ' +
+      'of this can be noticed, investigated or stopped. The NCSC guidelines ask operators to monitor the inputs ' +
+      'of their systems (NCSC 4.2: log inference requests and prompts, with privacy in mind) and to guard the ' +
+      'query interface (NCSC 3.2); MITRE ATLAS lists AI telemetry logging as a mitigation (AML.M0024), and the ' +
+      'general weakness is insufficient logging (CWE-778). The finding is a hint: logging is a duty, not an ' +
+      'exploit.\n\n' +
+      'The rule reports the route handlers SAI403 looks at (Flask, Quart and FastAPI routes that run a model or ' +
+      'ask an LLM) when neither the handler nor a helper it calls in the same file writes a log record, ' +
+      'and nothing app-wide does. Log records are `logging` calls, a logger\'s methods (`logger.info`, ' +
+      '`app.logger.warning`), loguru and structlog, and helpers named `log_*` or `audit*`; `print` is not one. ' +
+      'App-wide are a `before_request` / `after_request` hook or an `@app.middleware("http")` function that logs, ' +
+      'logging or tracing middleware (`app.add_middleware(...)` of a class named for it), and tracing ' +
+      'integrations (OpenTelemetry, Langfuse, LangSmith, Logfire, MLflow `autolog`). A tracing decorator on the ' +
+      'handler (`@traceable`, `@observe()`) or LangChain callbacks also count.\n\n' +
+      'The fix inserts a log line at the start of the handler that records its input parameters (or, in Flask, ' +
+      'the request body), each cut to 500 characters, and adds `import logging` when needed. Review what it ' +
+      'logs: redact personal data and secrets before the records are kept.',
+    example:
+      'from flask import Flask, request\nfrom transformers import pipeline\n\napp = Flask(__name__)\n' +
+      'classifier = pipeline("sentiment-analysis")\n\n\n@app.post("/predict")\n@login_required\ndef predict():\n' +
+      '    return classifier(request.json["text"])[0]',
+    useInstead:
+      'import logging\n\nfrom flask import Flask, request\nfrom transformers import pipeline\n\n' +
+      'logger = logging.getLogger(__name__)\napp = Flask(__name__)\nclassifier = pipeline("sentiment-analysis")\n\n\n' +
+      '@app.post("/predict")\n@login_required\ndef predict():\n    text = request.json["text"]\n' +
+      '    logger.info("predict request from %s: %.500r", current_user.id, text)\n' +
+      '    return classifier(text)[0]',
+    references: [
+      'https://docs.python.org/3/howto/logging.html',
+      'https://fastapi.tiangolo.com/tutorial/middleware/',
+      'https://atlas.mitre.org/mitigations/AML.M0024',
+      'https://cwe.mitre.org/data/definitions/778.html',
+      'https://www.ncsc.gov.uk/collection/guidelines-secure-ai-system-development',
+    ],
+  },
+  check(ctx) {
+    const model = ctx.model;
+    for (const h of routeHandlers(model)) {
+      const inference = handlerInference(model, h);
+      if (!inference || handlerLogging(model, h)) continue;
+      ctx.report({
+        node: h.name,
+        message:
+          `Route \`${h.name.text}\` runs the model (\`${inference.what}\`) without logging the request, so misuse, ` +
+          'prompt injection or extraction attempts leave no trace to investigate.',
+        fix: logFix(model, h),
+      });
+    }
+  },
+};
