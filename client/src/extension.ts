@@ -8,6 +8,7 @@ import { LanguageClient, type LanguageClientOptions } from 'vscode-languageclien
 import { COMMANDS, DIAGNOSTIC_SOURCE, DOCS_SCHEME } from '../../server/src/shared/protocol';
 import { RuleDocsProvider, restartServer, scanWorkspace, showOutput, showProblems, showRuleDocumentation, type ExtensionState } from './commands';
 import { CLIENT_ID, CLIENT_NAME, DOCUMENT_SELECTOR, RestartPolicy, serverOptions } from './config';
+import { generateThreatModel } from './threat-model';
 
 const SHOW_PROBLEMS = 'secureAi.showProblems';
 
@@ -29,6 +30,7 @@ class Extension implements ExtensionState {
       vscode.commands.registerCommand(COMMANDS.scanWorkspace, scanWorkspace(this)),
       vscode.commands.registerCommand(COMMANDS.showRuleDocumentation, showRuleDocumentation()),
       vscode.commands.registerCommand(COMMANDS.showOutput, showOutput(this)),
+      vscode.commands.registerCommand(COMMANDS.generateThreatModel, generateThreatModel(this)),
       vscode.commands.registerCommand(SHOW_PROBLEMS, showProblems()),
       vscode.workspace.registerTextDocumentContentProvider(DOCS_SCHEME, new RuleDocsProvider(this)),
       vscode.languages.onDidChangeDiagnostics(() => this.scheduleStatus()),

@@ -1,5 +1,5 @@
 /**
- * The `secure-ai` command line: `scan` and `rules`. Exit codes: 0 no findings, 1 findings, 2 a usage or internal
+ * The `secure-ai` command line: `scan`, `rules` and `threat-model`. Exit codes: 0 no findings, 1 findings, 2 a usage or internal
  * error (including a path that cannot be read).
  */
 import * as fs from 'node:fs';
@@ -18,6 +18,7 @@ import { packageVersion } from './package-info';
 import { describeFsError } from './paths';
 import { defaultJobs, scanFiles } from './scan';
 import { summarise, type ReportInput } from './summary';
+import { addThreatModelCommand } from './threat-model';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -179,6 +180,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action((flags: { format: 'text' | 'json' }) => {
       setExit(rulesCommand(flags));
     });
+
+  addThreatModelCommand(program, setExit, { ok: EXIT_OK, error: EXIT_ERROR });
 
   return program;
 }

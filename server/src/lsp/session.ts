@@ -30,13 +30,14 @@ import {
   type WorkspaceFolder,
   type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver';
-import { activeRules, analyze, analyzeBytes, initEngine } from '../engine/analyze';
+import { activeRules, analyze, analyzeBytes, initEngine, parseTimeoutResult } from '../engine/analyze';
 import type { AnalysisResult, Finding } from '../engine/types';
 import { RULES_BY_ID } from '../rules';
 import {
   CONFIG_SECTION,
   DEFAULT_DEBOUNCE_MS,
   FIX_ALL_KIND,
+  generateThreatModelRequest,
   ruleDocumentationRequest,
   scanWorkspaceRequest,
   type InitializationOptions,
@@ -54,6 +55,7 @@ import { hoverFor, ruleDocsForEditor } from './hover';
 import { AnalysisThread, OFF_THREAD_CHARS } from './off-thread';
 import { Debouncer, Priority, WorkQueue } from './scheduler';
 import { SettingsCache } from './settings';
+import { handleGenerateThreatModel } from './threat-model';
 import { FolderFilter, excludedBy, isInside } from './workspace-files';
 
 const PYTHON_LANGUAGE = 'python';
@@ -99,6 +101,8 @@ export class Session {
   /** Settings pushed with `didChangeConfiguration`, for clients that cannot answer `workspace/configuration`. */
   private pushedSettings: unknown;
   private scanGeneration = 0;
+  /** Set once `initialize` has been answered; notifications that come earlier are dropped. */
+  private initializedOnce = false;
   private latestScan: Promise<ScanWorkspaceResult> | undefined;
 
   constructor(private readonly connection: Connection) {
@@ -130,6 +134,7 @@ export class Session {
     c.onHover((p) => this.hover(p));
     this.onRequest(scanWorkspaceRequest, () => this.scan());
     this.onRequest(ruleDocumentationRequest, (p) => this.ruleDocumentation(p));
+    this.onRequest(generateThreatModelRequest, (p) => handleGenerateThreatModel(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri) }));
     c.onShutdown(async () => {
       await this.thread.dispose();
       this.debouncer?.dispose();
@@ -144,6 +149,8 @@ export class Session {
   }
 
   private guard(what: string, f: () => void): void {
+    // Notifications before `initialize` are dropped, as LSP says: there are no settings or engine to serve them yet.
+    if (!this.initializedOnce) return;
     try {
       f();
     } catch (err) {
@@ -187,6 +194,7 @@ export class Session {
     );
     const folders: WorkspaceFolder[] = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
     this.setFolders(folders);
+    this.initializedOnce = true;
 
     return {
       capabilities: {
@@ -396,6 +404,7 @@ export class Session {
       const small = text.length <= settings.maxFileSizeKb * 1024;
       const needsTree = small && activeRules(settings).some((r) => r.mayMatch(text));
       const tree = needsTree ? doc.parse() : undefined;
+      if (needsTree && !tree) return parseTimeoutResult(text.length);
       return analyze(text, file, settings, tree ? { tree } : {});
     } catch (err) {
       this.error(`analysing ${doc.uri} failed: ${message(err)}`);

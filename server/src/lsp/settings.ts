@@ -59,6 +59,12 @@ export function normalizeSettings(raw: unknown, problems: string[] = []): Settin
     problems.push('secureAi.exclude is not an array of patterns');
   }
 
+  // VS Code sends `secureAi.threatModel.path` nested (`{ threatModel: { path } }`); other clients may send it flat.
+  const tm = isRecord(raw.threatModel) ? raw.threatModel.path : raw['threatModel.path'];
+  let threatModelPath = d['threatModel.path'];
+  if (typeof tm === 'string' && tm.trim() !== '') threatModelPath = tm.trim();
+  else if (tm !== undefined && tm !== null) problems.push(`secureAi.threatModel.path: ${JSON.stringify(tm)} is not a file path; using ${JSON.stringify(threatModelPath)}`);
+
   return {
     enable: pick('enable', isBool, d.enable),
     run: pick('run', isRun, d.run),
@@ -66,6 +72,7 @@ export function normalizeSettings(raw: unknown, problems: string[] = []): Settin
     minConfidence: pick('minConfidence', isConfidence, d.minConfidence),
     exclude,
     maxFileSizeKb: pick('maxFileSizeKb', isSize, d.maxFileSizeKb),
+    'threatModel.path': threatModelPath,
   };
 }
 
@@ -73,6 +80,12 @@ export function normalizeSettings(raw: unknown, problems: string[] = []): Settin
  * Settings per URI. With no `workspace/configuration` support (or no fetcher), every URI gets the defaults. A batch
  * of URIs can be prefetched in one request (the workspace scan does, 200 at a time).
  */
+/**
+ * URIs whose settings are kept, least recently used dropped first: enough for the open documents and the workspace
+ * scan's batches in flight. Without a bound the cache held an entry for every file of the workspace.
+ */
+const MAX_CACHED_URIS = 1024;
+
 export class SettingsCache {
   private readonly cache = new Map<string, Promise<Settings>>();
   /** Bumped on `clear()`, so an answer to a request sent before the clear is not cached after it. */
@@ -91,9 +104,22 @@ export class SettingsCache {
 
   get(uri: string): Promise<Settings> {
     const hit = this.cache.get(uri);
-    if (hit) return hit;
+    if (hit) {
+      this.remember(uri, hit);
+      return hit;
+    }
     this.prefetch([uri]);
     return this.cache.get(uri)!;
+  }
+
+  /** Store (or refresh) an entry as the most recently used, dropping the least recently used over the bound. */
+  private remember(uri: string, settings: Promise<Settings>): void {
+    this.cache.delete(uri);
+    this.cache.set(uri, settings);
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size <= MAX_CACHED_URIS) break;
+      this.cache.delete(oldest);
+    }
   }
 
   /** Ask for every URI not cached yet, in one request. */
@@ -102,7 +128,7 @@ export class SettingsCache {
     if (missing.length === 0) return;
     const fetch = this.fetch;
     if (!fetch) {
-      for (const u of missing) this.cache.set(u, Promise.resolve(normalizeSettings(undefined)));
+      for (const u of missing) this.remember(u, Promise.resolve(normalizeSettings(undefined)));
       return;
     }
     const generation = this.generation;
@@ -120,7 +146,7 @@ export class SettingsCache {
         if (problems.length) this.log(`settings for ${uri}: ${problems.join('; ')}`);
         return s;
       });
-      if (generation === this.generation) this.cache.set(uri, p);
+      if (generation === this.generation) this.remember(uri, p);
     });
   }
 }

@@ -107,6 +107,8 @@ export const rule: Rule = {
   message:
     'Safe serialisation is turned off, so the weights are stored or read as a pickle that runs arbitrary code when loaded.',
   triggers: ['safe_serialization', 'use_safetensors', 'save_safetensors', 'save'],
+  // `save` matters only as `torch.save`, which needs `torch` in the file; the other triggers stand on their own.
+  requires: ['torch', 'safe_serialization', 'use_safetensors', 'save_safetensors'],
   docs: {
     why:
       'safetensors stores only tensors and their shapes: loading a `.safetensors` file cannot run code. Pickle-based ' +

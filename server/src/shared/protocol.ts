@@ -26,6 +26,7 @@ export const COMMANDS = {
   scanWorkspace: 'secureAi.scanWorkspace',
   showRuleDocumentation: 'secureAi.showRuleDocumentation',
   showOutput: 'secureAi.showOutput',
+  generateThreatModel: 'secureAi.generateThreatModel',
 } as const;
 
 /**
@@ -92,6 +93,37 @@ export interface RuleDocumentationResult {
 /** The markdown page of one rule, for the client's `secure-ai-docs:` documents (readable offline). Null: no such rule. */
 export const ruleDocumentationRequest: RequestSpec<RuleDocumentationParams, RuleDocumentationResult | null> = {
   method: 'secureAi/ruleDocumentation',
+};
+
+export interface GenerateThreatModelParams {
+  /** The workspace folder to describe (one of the server's workspace folders). */
+  folderUri: string;
+  /** `plan`: where the file goes (setting `secureAi.threatModel.path`) and what is there now; `write`: generate it. */
+  mode: 'plan' | 'write';
+  /** Replace a file that secure-ai did not write (the user agreed). */
+  force?: boolean;
+}
+
+export interface GenerateThreatModelResult {
+  /** The file's URI. */
+  uri: string;
+  exists: boolean;
+  /** The file has secure-ai markers: regenerating replaces only the generated blocks. */
+  ours: boolean;
+  written: boolean;
+  /** After a write: "22 threats: 20 open, ..." */
+  summary?: string;
+  /** After a write: threats whose status a person set and that were kept. */
+  keptStatuses?: number;
+}
+
+/**
+ * The threat-model generator, run by the server so that the client needs no engine of its own. `plan` first, so the
+ * client can ask before replacing a file it did not write; then `write`. Errors (a path outside the folder, an
+ * unreadable folder) come back as request errors with a one-line message.
+ */
+export const generateThreatModelRequest: RequestSpec<GenerateThreatModelParams, GenerateThreatModelResult> = {
+  method: 'secureAi/generateThreatModel',
 };
 
 /** `secure-ai-docs:/SAI202.md` ↔ `SAI202`. */

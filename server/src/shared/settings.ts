@@ -14,6 +14,8 @@ export interface Settings {
   minConfidence: Confidence;
   exclude: string[];
   maxFileSizeKb: number;
+  /** Where "Secure AI: Generate Threat Model" writes, relative to the workspace folder (never outside it). */
+  'threatModel.path': string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -23,6 +25,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   minConfidence: 'low',
   exclude: [],
   maxFileSizeKb: 2048,
+  'threatModel.path': 'THREAT_MODEL.md',
 });
 
 export function withDefaults(partial: Partial<Settings> | undefined): Settings {
