@@ -2,7 +2,8 @@
  * A pool of worker threads that analyses a list of files. Files go out in small batches and come back one result
  * at a time, each into its own slot, so the output order is the input order whatever the timing. A worker that
  * dies is replaced: the file it was on is reported once with a notice and never retried, the rest of its batch
- * goes back in the queue.
+ * goes back in the queue. A worker that spends longer than its time limit on one file is stopped and replaced the
+ * same way, so that no input can keep a scan from finishing.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,16 @@ export interface PoolConfig {
   threads: number;
   workerScript: string;
   workerConfig: WorkerConfig;
+  /** Wall-clock time a worker may spend on one file of `bytes` bytes before it is stopped. Default `fileTimeLimitMs`. */
+  fileTimeLimitMs?: (bytes: number) => number;
+}
+
+/**
+ * The default limit on one file: far above what any file takes (the engine gives up on parsing after about 1 s per
+ * MB, and ordinary code takes 0.2 s per MB), so it only ends a worker that is stuck.
+ */
+export function fileTimeLimitMs(bytes: number): number {
+  return 30_000 + (20_000 * bytes) / (1024 * 1024);
 }
 
 interface Slot {
@@ -27,6 +38,8 @@ interface Slot {
   /** Indices sent and not yet answered, in the order the worker handles them. */
   pending: number[];
   lastError?: Error;
+  /** Stops the worker when the file it is on takes too long. */
+  watchdog?: NodeJS.Timeout;
 }
 
 function crashMessage(slot: Slot, code: number): string {
@@ -55,10 +68,36 @@ export function runPool(paths: readonly string[], config: PoolConfig): Promise<F
     const slots = new Set<Slot>();
     let settled = false;
 
+    const limitFor = config.fileTimeLimitMs ?? fileTimeLimitMs;
+    /** Time the file the worker is on now: the first of its batch not answered yet. */
+    const arm = (slot: Slot) => {
+      clearTimeout(slot.watchdog);
+      slot.watchdog = undefined;
+      const index = slot.pending[0];
+      if (index === undefined || slot.gone) return;
+      const limit = limitFor(sizes[index]);
+      slot.watchdog = setTimeout(() => {
+        if (slot.gone || settled || slot.pending[0] !== index) return;
+        slot.pending.shift();
+        record(index, {
+          path: paths[index],
+          findings: [],
+          parsed: false,
+          notices: [{ kind: 'too-complex', message: `could not analyse: the analysis took longer than ${Math.round(limit / 1000)} s and was stopped` }],
+        });
+        void slot.worker.terminate().catch(() => undefined);
+        replace(slot);
+      }, limit);
+      slot.watchdog.unref();
+    };
+
     const release = async () => {
       const all = [...slots];
       slots.clear();
-      for (const s of all) s.gone = true;
+      for (const s of all) {
+        s.gone = true;
+        clearTimeout(s.watchdog);
+      }
       await Promise.all(all.map((s) => s.worker.terminate().catch(() => undefined)));
     };
 
@@ -96,10 +135,12 @@ export function runPool(paths: readonly string[], config: PoolConfig): Promise<F
       slot.pending = indices;
       const message: BatchMessage = { type: 'batch', files: indices.map((index) => ({ index, path: paths[index] })) };
       slot.worker.postMessage(message);
+      arm(slot);
     };
 
     const replace = (slot: Slot) => {
       slot.gone = true;
+      clearTimeout(slot.watchdog);
       slots.delete(slot);
       if (slot.pending.length) queue.unshift(...slot.pending);
       slot.pending = [];
@@ -133,6 +174,7 @@ export function runPool(paths: readonly string[], config: PoolConfig): Promise<F
             slot.pending.splice(at, 1);
             record(m.index, m.report);
             if (remaining === 0) return finish();
+            arm(slot);
             feed(slot);
             break;
           }

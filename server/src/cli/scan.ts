@@ -25,6 +25,8 @@ export interface ScanOptions {
   minFilesForWorkers?: number;
   /** The worker script; tests point it at a wrapper. Default: worker.js beside this module. */
   workerScript?: string;
+  /** Wall-clock time a worker may spend on one file of `bytes` bytes (workers only). Default: `fileTimeLimitMs`. */
+  fileTimeLimitMs?: (bytes: number) => number;
 }
 
 function debug(message: string): void {
@@ -46,7 +48,7 @@ export async function scanFiles(files: string[], options: ScanOptions = {}): Pro
   if (jobs > 1 && files.length >= minFiles && fs.existsSync(workerScript)) {
     const threads = Math.min(jobs, files.length);
     debug(`${files.length} files on ${threads} worker threads (${workerScript})`);
-    return runPool(files, { threads, workerScript, workerConfig: { settings, options: analyzeOptions } });
+    return runPool(files, { threads, workerScript, workerConfig: { settings, options: analyzeOptions }, fileTimeLimitMs: options.fileTimeLimitMs });
   }
   debug(`${files.length} files in the main thread`);
   if (files.length === 0) return [];

@@ -6,10 +6,10 @@ import { ncscLabel } from '../guidelines/guidelines';
 import { RULES } from '../rules';
 import { DEFAULT_SETTINGS, ruleOverride, type Settings } from '../shared/settings';
 import { decode } from './decode';
-import { getParser, initParser, type Tree } from './parser';
+import { initParser, parseBefore, timeLimitMs, type Tree } from './parser';
 import type { Rule } from './rule';
 import { RuleContext } from './rule';
-import { SemanticModel } from './semantic';
+import { SemanticModel, TooComplexError } from './semantic';
 import { findSuppression, parseDirectives } from './suppress';
 import { confidenceRank, type AnalysisResult, type Finding, type Severity } from './types';
 
@@ -75,6 +75,16 @@ function tooLarge(size: number, settings: Settings): AnalysisResult | undefined 
   };
 }
 
+/** The result for a file whose parse did not finish within its time limit (`timeLimitMs`). */
+export function parseTimeoutResult(length: number): AnalysisResult {
+  const limit = Math.round(timeLimitMs(length));
+  return {
+    findings: [],
+    parsed: false,
+    notices: [{ kind: 'too-complex', message: `parsing the file took longer than the limit of ${limit} ms for its size, so it was not analysed` }],
+  };
+}
+
 /** Analyse raw file bytes: the size limit and decoding come first, each with one clear notice. */
 export function analyzeBytes(bytes: Uint8Array, path: string, settings: Settings = DEFAULT_SETTINGS, options: AnalyzeOptions = {}): AnalysisResult {
   const big = tooLarge(bytes.length, settings);
@@ -95,12 +105,18 @@ export function analyze(text: string, path: string, settings: Settings = DEFAULT
   const rules = activeRules(settings, options).filter((r) => r.mayMatch(text));
   if (rules.length === 0) return { findings: [], notices: [], parsed: false };
 
-  const tree = options.tree ?? getParser().parse(text);
-  if (!tree) {
-    return { findings: [], parsed: false, notices: [{ kind: 'internal-error', message: 'the parser returned no tree' }] };
-  }
+  // Parsing and the model's walk share one deadline (a tree handed in was parsed under its own).
+  const deadline = performance.now() + timeLimitMs(text.length);
+  const tree = options.tree ?? parseBefore(text, deadline);
+  if (!tree) return parseTimeoutResult(text.length);
   try {
-    const model = new SemanticModel(tree, text);
+    let model: SemanticModel;
+    try {
+      model = new SemanticModel(tree, text, options.tree ? performance.now() + timeLimitMs(text.length) : deadline);
+    } catch (err) {
+      if (!(err instanceof TooComplexError)) throw err;
+      return { findings: [], parsed: true, notices: [{ kind: 'too-complex', message: `${err.message}, so the file was not analysed` }] };
+    }
     const directives = parseDirectives(model.comments);
     const minRank = confidenceRank(settings.minConfidence);
     const findings: Finding[] = [];

@@ -29,7 +29,11 @@ export function addKeywordArgument(call: CallSite, text: string): TextEdit | und
     return { range: { start: at, end: at }, newText: text };
   }
   const last = items[items.length - 1];
-  const comma = last.nextSibling;
+  // The token after the last argument, found among the list's children: `last.nextSibling` walks down from the root
+  // in web-tree-sitter, which costs the nesting depth on every call (quadratic on deeply nested calls).
+  const children = args.children;
+  const lastAt = children.findIndex((n) => n?.id === last.id);
+  const comma = lastAt >= 0 ? children[lastAt + 1] : null;
   if (comma?.type === ',' && last.startPosition.row > args.startPosition.row && last.startPosition.row < args.endPosition.row) {
     // One argument per line with a trailing comma: a new line in the same style.
     const lineStart = last.startIndex - last.startPosition.column;
@@ -97,13 +101,24 @@ export function enclosingStatement(node: Node): Node | undefined {
   return undefined;
 }
 
-function lineBounds(text: string, row: number): { start: number; end: number } {
-  let start = 0;
-  for (let r = 0; r < row; r++) {
-    const nl = text.indexOf('\n', start);
-    if (nl === -1) return { start: text.length, end: text.length };
-    start = nl + 1;
+/**
+ * What the fix helpers need to know about the text of the file being analysed, computed once per text: every fix of
+ * a file asks again, and scanning the whole text each time would cost a quadratic time on a file with many findings.
+ */
+let lastText: { text: string; lineStarts: number[]; eol: string } | undefined;
+function textInfo(text: string): { lineStarts: number[]; eol: string } {
+  if (lastText?.text !== text) {
+    const lineStarts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+    lastText = { text, lineStarts, eol: text.includes('\r\n') ? '\r\n' : '\n' };
   }
+  return lastText;
+}
+
+function lineBounds(text: string, row: number): { start: number; end: number } {
+  const { lineStarts } = textInfo(text);
+  if (row >= lineStarts.length) return { start: text.length, end: text.length };
+  const start = lineStarts[row];
   let end = text.indexOf('\n', start);
   if (end === -1) end = text.length;
   if (end > start && text[end - 1] === '\r') end--;
@@ -122,7 +137,7 @@ export function insertLineAfterStatement(text: string, node: Node, line: string)
   if (indent.trim() !== '') return undefined;
   const last = lineBounds(text, stmt.endPosition.row);
   const at = { line: stmt.endPosition.row, character: last.end - last.start };
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const eol = textInfo(text).eol;
   return { range: { start: at, end: at }, newText: `${eol}${indent}${line}` };
 }
 
@@ -133,24 +148,33 @@ export function insertLineAfterStatement(text: string, node: Node, line: string)
 export function addImportEdit(root: Node, text: string, module: string): TextEdit | undefined {
   let anchor: Node | undefined;
   let after: Node | undefined;
-  for (const stmt of root.namedChildren) {
-    if (!stmt) continue;
-    if (stmt.type === 'import_statement' && stmt.namedChildren.some((n) => n?.type === 'dotted_name' && n.text === module)) return undefined;
-    if (stmt.type === 'future_import_statement') {
-      after = stmt;
-      continue;
+  let first: Node | undefined;
+  // The module's statements, up to the first import, through a cursor: `root.namedChildren` would build every
+  // top-level node for each fix.
+  const cursor = root.walk();
+  try {
+    for (let more = cursor.gotoFirstChild(); more; more = cursor.gotoNextSibling()) {
+      if (!cursor.nodeIsNamed) continue;
+      const stmt = cursor.currentNode;
+      if (!first && stmt.type !== 'comment') first = stmt;
+      if (stmt.type === 'import_statement' && stmt.namedChildren.some((n) => n?.type === 'dotted_name' && n.text === module)) return undefined;
+      if (stmt.type === 'future_import_statement') {
+        after = stmt;
+        continue;
+      }
+      if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement') {
+        anchor = stmt;
+        break;
+      }
     }
-    if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement') {
-      anchor = stmt;
-      break;
-    }
+  } finally {
+    cursor.delete();
   }
-  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const eol = textInfo(text).eol;
   if (anchor) {
     const at = { line: anchor.startPosition.row, character: 0 };
     return { range: { start: at, end: at }, newText: `import ${module}${eol}` };
   }
-  const first = root.namedChildren.find((n) => n && n.type !== 'comment');
   if (!after && first?.type === 'expression_statement' && first.firstNamedChild?.type === 'string') after = first;
   if (after) {
     const last = lineBounds(text, after.endPosition.row);

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser } from 'web-tree-sitter';
+import { Language, Parser, type Tree } from 'web-tree-sitter';
 
 export type { Node, Tree } from 'web-tree-sitter';
 
@@ -30,6 +30,29 @@ export function initParser(): Promise<Parser> {
     return p;
   })();
   return ready;
+}
+
+/**
+ * How long parsing and walking one file may take, in wall-clock time, before the engine gives up on it with a
+ * notice: `max(TIME_LIMIT_FLOOR_MS, TIME_LIMIT_MS_PER_MB * size)`. Ordinary code parses at about 0.2 s per MB; the limit
+ * is there for inputs on which tree-sitter's error recovery or query cursor turn quadratic (100,000 `.` in a row, tens
+ * of thousands of unclosed brackets), which would otherwise hold a thread for minutes.
+ */
+export const TIME_LIMIT_MS_PER_MB = 1000;
+export const TIME_LIMIT_FLOOR_MS = 500;
+
+export function timeLimitMs(length: number): number {
+  return Math.max(TIME_LIMIT_FLOOR_MS, (TIME_LIMIT_MS_PER_MB * length) / (1024 * 1024));
+}
+
+/** Parse `text` (re-using `oldTree`, edited to match), unless it is still parsing at `deadline` (`performance.now()`). */
+export function parseBefore(text: string, deadline: number, oldTree?: Tree | null): Tree | undefined {
+  const p = getParser();
+  const tree = p.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > deadline });
+  if (tree) return tree;
+  // A cancelled parse would otherwise resume where it stopped on the next call.
+  p.reset();
+  return undefined;
 }
 
 /** The thread's parser; `initParser()` must have resolved first. */

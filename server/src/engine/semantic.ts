@@ -8,7 +8,7 @@
  * Names bound locally (a parameter called `load`) shadow imports: they resolve to `local`, never to `pickle.load`.
  */
 import { Query } from 'web-tree-sitter';
-import type { Node, Tree } from './parser';
+import { timeLimitMs, type Node, type Tree } from './parser';
 
 export type Value =
   /** A string. When `complete` is false only its prefix is known (an f-string, a concatenation with a variable). */
@@ -25,6 +25,12 @@ export type Value =
 const UNKNOWN: Value = { kind: 'unknown' };
 const LOCAL: Value = { kind: 'local' };
 const MAX_DEPTH = 24;
+/**
+ * At most this many conditional bindings of a name since its last unconditional one are weighed for one use in their
+ * own scope; past it the value is unknown. A file that rebinds one name conditionally thousands of times would
+ * otherwise cost a quadratic number of evaluations.
+ */
+const MAX_CANDIDATES = 64;
 
 export type Binding = (
   | { kind: 'import'; qname: string }
@@ -37,6 +43,8 @@ export type Binding = (
   home?: Node;
   /** Whether the binding may not run; computed on first need by `isConditional`. */
   conditional?: boolean;
+  /** The value of an `assign` binding, by evaluation depth, once computed: each is evaluated once per depth. */
+  values?: Value[];
 };
 
 const CONDITIONAL = new Set([
@@ -76,6 +84,9 @@ export class Scope {
   end = Number.MAX_SAFE_INTEGER;
   readonly globals = new Set<string>();
   readonly calls: CallSite[] = [];
+  /** What a use of a name in a scope nested in this one finds from here outwards (null: unbound), once asked. */
+  readonly enclosing = new Map<string, FoundBindings | null>();
+  private ownerScope?: Scope;
   constructor(
     readonly kind: ScopeKind,
     readonly node: Node,
@@ -94,10 +105,26 @@ export class Scope {
 
   /** The nearest enclosing function or module: the scope whose statements a rule searches for related calls. */
   get owner(): Scope {
+    if (this.ownerScope) return this.ownerScope;
+    // Found once per scope: thousands of nested comprehensions would otherwise walk the chain for every call site.
+    const path: Scope[] = [];
     let s: Scope = this;
-    while ((s.kind === 'class' || s.kind === 'comprehension') && s.parent) s = s.parent;
-    return s;
+    while (!s.ownerScope && (s.kind === 'class' || s.kind === 'comprehension') && s.parent) {
+      path.push(s);
+      s = s.parent;
+    }
+    const owner = s.ownerScope ?? s;
+    for (const p of path) p.ownerScope = owner;
+    this.ownerScope = owner;
+    return owner;
   }
+}
+
+/** Where a name's bindings were found: the scope, its bindings of the name, and whether it is the scope of the use. */
+export interface FoundBindings {
+  scope: Scope;
+  bindings: Binding[];
+  own: boolean;
 }
 
 export class CallSite {
@@ -173,8 +200,11 @@ export class CallSite {
     return this.parsed.hasKwSplat;
   }
 
+  private fn?: Node | null;
+  /** The callee expression; looked up once (rules ask for it many times). */
   get functionNode(): Node | null {
-    return this.node.childForFieldName('function');
+    if (this.fn === undefined) this.fn = this.node.childForFieldName('function');
+    return this.fn;
   }
 
   get argumentList(): Node | null {
@@ -273,6 +303,9 @@ function modelQuery(tree: Tree, comments: boolean): Query {
   return q;
 }
 
+/** The file could not be parsed or walked within the engine's time limit (`timeLimitMs`); `analyze` reports it. */
+export class TooComplexError extends Error {}
+
 const SCOPE_TYPES: Record<string, ScopeKind> = {
   function_definition: 'function',
   lambda: 'function',
@@ -292,13 +325,18 @@ export class SemanticModel {
   readonly importedModules = new Set<string>();
   private readonly lineStarts: number[];
 
+  /**
+   * `deadline` (`performance.now()` ms) bounds the walk: past it the constructor throws `TooComplexError`. By default
+   * the file's whole time limit from now.
+   */
   constructor(
     readonly tree: Tree,
     readonly text: string,
+    deadline = performance.now() + timeLimitMs(text.length),
   ) {
     this.module = new Scope('module', tree.rootNode, undefined);
     this.lineStarts = lineStarts(text);
-    this.walk();
+    this.walk(deadline);
   }
 
   /** True when the file imports `prefix` or a submodule or member of it. */
@@ -315,8 +353,12 @@ export class SemanticModel {
    * decorators, bases, parameter defaults and annotations belong to the enclosing scope, as in Python. Every other
    * node then lands in the innermost scope that holds its start.
    */
-  private walk(): void {
-    const captures = modelQuery(this.tree, this.text.includes(SUPPRESSION_MARK)).captures(this.tree.rootNode);
+  private walk(deadline: number): void {
+    // tree-sitter's query cursor turns quadratic on some broken input (30,000 unclosed `(`): it stops at the deadline,
+    // and a walk that ran that long is not trusted to be complete.
+    const left = deadline - performance.now();
+    const captures = left > 0 ? modelQuery(this.tree, this.text.includes(SUPPRESSION_MARK)).captures(this.tree.rootNode, { timeoutMicros: Math.ceil(left * 1000) }) : [];
+    if (performance.now() >= deadline) throw new TooComplexError(`walking its syntax tree took longer than the limit of ${Math.round(timeLimitMs(this.text.length))} ms for its size`);
     const ranges: Scope[] = [];
     for (const { name, node } of captures) {
       if (name !== 'scope') continue;
@@ -373,6 +415,13 @@ export class SemanticModel {
         case 'global':
           for (const id of node.namedChildren) if (id?.type === 'identifier') scope.globals.add(id.text);
           break;
+      }
+    }
+    // Scope names and parameters were bound in the first pass: order each name's bindings by position, as `pick`
+    // expects (a binary search for the ones before a use).
+    for (const scope of [this.module, ...ranges]) {
+      for (const list of scope.bindings.values()) {
+        if (list.some((b, i) => i > 0 && list[i - 1].index > b.index)) list.sort((a, b) => a.index - b.index);
       }
     }
   }
@@ -482,25 +531,45 @@ export class SemanticModel {
    * (class scopes are skipped from nested functions; `global` / `nonlocal` names go to the module). Undefined for an
    * unbound name (a builtin).
    */
-  bindingsOf(name: string, scope: Scope): { scope: Scope; bindings: Binding[]; own: boolean } | undefined {
-    let s: Scope | undefined = scope;
-    let first = true;
-    while (s) {
-      if (s.kind === 'class' && !first) {
+  bindingsOf(name: string, scope: Scope): FoundBindings | undefined {
+    // `global x` at module level is legal and changes nothing: only another scope is sent to the module.
+    if (scope.globals.has(name) && scope !== this.module) return this.enclosingBindings(name, this.module);
+    const list = scope.bindings.get(name);
+    if (list) return { scope, bindings: list, own: true };
+    return scope.parent ? this.enclosingBindings(name, scope.parent) : undefined;
+  }
+
+  /**
+   * The bindings of `name` seen from a scope nested in `start`, searched from `start` outwards. Each answer is kept on
+   * the scopes it passed, so that thousands of nested scopes do not each walk the whole chain again.
+   */
+  private enclosingBindings(name: string, start: Scope): FoundBindings | undefined {
+    const visited: Scope[] = [];
+    let found: FoundBindings | null = null;
+    for (let s: Scope | undefined = start; s; ) {
+      const known = s.enclosing.get(name);
+      if (known !== undefined) {
+        found = known;
+        break;
+      }
+      visited.push(s);
+      if (s.kind === 'class') {
         s = s.parent;
         continue;
       }
-      if (s.globals.has(name)) {
+      if (s.globals.has(name) && s !== this.module) {
         s = this.module;
-        first = false;
         continue;
       }
       const list = s.bindings.get(name);
-      if (list) return { scope: s, bindings: list, own: first };
-      first = false;
+      if (list) {
+        found = { scope: s, bindings: list, own: false };
+        break;
+      }
       s = s.parent;
     }
-    return undefined;
+    for (const s of visited) s.enclosing.set(name, found);
+    return found ?? undefined;
   }
 
   /** Resolve a name as Python would from `scope` at byte offset `index`. */
@@ -518,18 +587,32 @@ export class SemanticModel {
    */
   private pick(list: Binding[], index: number | undefined, depth: number): Value {
     if (index !== undefined) {
-      const prior = list.filter((b) => b.index < index);
-      const last = prior[prior.length - 1];
+      // `list` is sorted by index (see `walk`): the bindings before the use are a prefix of it.
+      let count = 0;
+      for (let hi = list.length; count < hi; ) {
+        const mid = (count + hi) >> 1;
+        if (list[mid].index < index) count = mid + 1;
+        else hi = mid;
+      }
+      const last = list[count - 1];
       if (last && !isConditional(last)) return this.bindingValue(last, depth);
       if (last) {
         // Only the bindings since the last unconditional one can reach the use.
-        let from = prior.length - 1;
-        while (from > 0 && isConditional(prior[from])) from--;
-        return this.combine(prior.slice(isConditional(prior[from]) ? 0 : from), depth);
+        let from = count - 1;
+        while (from > 0 && isConditional(list[from])) {
+          if (count - from > MAX_CANDIDATES) return UNKNOWN;
+          from--;
+        }
+        return this.combine(list.slice(isConditional(list[from]) ? 0 : from, count), depth);
       }
     }
-    return this.combine(list, depth);
+    // Every binding is a candidate (a use from an inner scope): the same answer for every such use, so kept.
+    let known = this.combined.get(list);
+    if (!known) this.combined.set(list, (known = []));
+    return (known[depth] ??= this.combine(list, depth));
   }
+
+  private readonly combined = new WeakMap<Binding[], Value[]>();
 
   private combine(list: Binding[], depth: number): Value {
     if (list.length === 1) return this.bindingValue(list[0], depth);
@@ -549,9 +632,13 @@ export class SemanticModel {
       case 'local':
         return LOCAL;
       case 'assign': {
+        const known = b.values?.[depth];
+        if (known) return known;
         const v = this.evaluate(b.value, b.scope, depth + 1, b.index);
         // An assigned name we cannot follow is still a local name: it shadows any import.
-        return v.kind === 'unknown' ? LOCAL : v;
+        const value = v.kind === 'unknown' ? LOCAL : v;
+        (b.values ??= [])[depth] = value;
+        return value;
       }
     }
   }

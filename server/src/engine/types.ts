@@ -54,7 +54,7 @@ export interface Finding {
 
 /** A file-level message that is not a finding: "could not decode", "too large". */
 export interface Notice {
-  kind: 'too-large' | 'not-decodable' | 'internal-error';
+  kind: 'too-large' | 'not-decodable' | 'too-complex' | 'internal-error';
   message: string;
 }
 

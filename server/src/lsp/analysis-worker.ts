@@ -5,7 +5,7 @@
  * with its tree-sitter tree, and re-parses it incrementally like the main thread does.
  */
 import { parentPort } from 'node:worker_threads';
-import { activeRules, analyze, analyzeBytes, initEngine } from '../engine/analyze';
+import { activeRules, analyze, analyzeBytes, initEngine, parseTimeoutResult } from '../engine/analyze';
 import type { AnalysisResult } from '../engine/types';
 import type { Settings } from '../shared/settings';
 import { OpenDocument } from './documents';
@@ -50,8 +50,9 @@ function handle(m: ToWorker): FromWorker | undefined {
       try {
         const text = doc.text;
         const small = text.length <= m.settings.maxFileSizeKb * 1024;
-        const tree = small && activeRules(m.settings).some((r) => r.mayMatch(text)) ? doc.parse() : undefined;
-        const result = analyze(text, m.path, m.settings, tree ? { tree } : {});
+        const needsTree = small && activeRules(m.settings).some((r) => r.mayMatch(text));
+        const tree = needsTree ? doc.parse() : undefined;
+        const result = needsTree && !tree ? parseTimeoutResult(text.length) : analyze(text, m.path, m.settings, tree ? { tree } : {});
         return { type: 'result', id: m.id, uri: m.uri, version: doc.version, result };
       } catch (err) {
         doc.dropTree();

@@ -3,7 +3,8 @@
  *
  * The SHA comes from the local Hugging Face cache only ($HF_HUB_CACHE, else $HF_HOME/hub, else
  * ~/.cache/huggingface/hub): the folder `models--{org}--{name}` (or `datasets--` / `spaces--`) holds `refs/<ref>`,
- * a file with the commit the ref pointed to when the files were downloaded. Without it there is no SHA to insert and
+ * a file with the commit the ref pointed to when the files were downloaded. Nothing outside that folder is read, and
+ * no symbolic link out of it is followed (the repo id and ref come from the workspace's code). Without it there is no SHA to insert and
  * none is invented: the caller offers a snippet placeholder when the client takes snippet edits, or nothing.
  *
  * The engine is pure, so the filesystem lookup lives here. What the call downloads is recomputed from the document's
@@ -17,6 +18,7 @@ import type { Node, Tree } from '../engine/parser';
 import { SemanticModel, type CallSite } from '../engine/semantic';
 import type { Range, TextEdit } from '../engine/types';
 import { hubCall, isFullSha, revisionOf } from '../rules/hub';
+import { isInside } from '../workspace/ignore-rules';
 
 /** The hub cache folder, as huggingface_hub resolves it. */
 export function hfHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -28,15 +30,45 @@ export function hfHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export type RepoType = 'model' | 'dataset' | 'space';
 
-/** The commit SHA `refs/<ref>` holds for a repo in the cache, or undefined. */
+/** A Hub repo id: `name` or `org/name`, of the characters the Hub allows, never `.` or `..`. */
+const REPO_ID = /^(?:[\w][\w.-]*\/)?[\w][\w.-]*$/;
+/** The longest `refs/<ref>` file read: a SHA and a newline; anything longer is not a ref file. */
+const MAX_REF_BYTES = 256;
+
+/** A branch or tag name as a relative path below `refs/`: no empty, `.` or `..` segment, no backslash or NUL. */
+function isRefPath(ref: string): boolean {
+  if (ref === '' || ref.length > 255 || /[\\\0:]/.test(ref) || path.isAbsolute(ref)) return false;
+  return ref.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+/**
+ * The commit SHA `refs/<ref>` holds for a repo in the cache, or undefined. Reads only below the cache folder: the
+ * repo id and ref must be plain names, and the file, once symbolic links are resolved, must still lie inside the
+ * (resolved) cache folder and be a small regular file (not a FIFO, a device or a folder). A symbolic link inside the
+ * cache that points inside it is followed; one that points out of it is not.
+ */
 export function cachedRevision(repoId: string, repoType: RepoType, ref = 'main', cacheDir = hfHubCacheDir()): string | undefined {
-  if (ref.includes('..') || path.isAbsolute(ref)) return undefined;
-  const folder = `${repoType}s--${repoId.split('/').join('--')}`;
+  if (typeof repoId !== 'string' || !REPO_ID.test(repoId)) return undefined;
+  if (typeof ref !== 'string' || !isRefPath(ref)) return undefined;
+  let fd: number | undefined;
   try {
-    const sha = fs.readFileSync(path.join(cacheDir, folder, 'refs', ref), 'utf8').trim();
+    const root = fs.realpathSync(cacheDir);
+    const file = fs.realpathSync(path.join(root, `${repoType}s--${repoId.split('/').join('--')}`, 'refs', ...ref.split('/')));
+    if (!isInside(file, root) || file === root) return undefined;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path was resolved, a link swapped in
+    // since then is refused.
+    const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0);
+    fd = fs.openSync(file, flags);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || stat.size > MAX_REF_BYTES) return undefined;
+    const buffer = Buffer.alloc(MAX_REF_BYTES);
+    const read = fs.readSync(fd, buffer, 0, MAX_REF_BYTES, 0);
+    const sha = buffer.subarray(0, read).toString('utf8').trim();
     return isFullSha(sha) ? sha.toLowerCase() : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
