@@ -100,6 +100,12 @@ for (const [name, s] of Object.entries(summary)) {
   console.log(`| ${name} | ${(s.ms / 1000).toFixed(2)} s | ${(ruff / s.ms).toFixed(2)}x | ${s.maxRssMb.toFixed(0)} MB | ${s.detail} |`);
 }
 
+// Issue 8's target for the full scan's peak RSS (worker threads included; it grows by about 20 to 40 MB per worker).
+const PEAK_RSS_TARGET_MB = 300;
+const peak = summary[`secure-ai (--jobs ${jobs})`].maxRssMb;
+console.log('');
+console.log(`peak RSS of the corpus scan with ${jobs} worker threads: ${peak.toFixed(0)} MB (target: under ${PEAK_RSS_TARGET_MB} MB): ${peak < PEAK_RSS_TARGET_MB ? 'ok' : 'OVER THE TARGET'}`);
+
 // Editor latency: single-character edits in a generated file, over JSON-RPC to dist/server.js, debounce excluded.
 console.log('');
 console.log('| language server: edit to diagnostics | lines | p50 | p95 | max |');
