@@ -32,10 +32,23 @@ const MAX_DEPTH = 24;
  */
 const MAX_CANDIDATES = 64;
 
+/** How a target name takes its value: see `origin` on a `local` binding. */
+export type BindingVia = 'with' | 'for' | 'unpack' | 'augmented';
+
 export type Binding = (
   | { kind: 'import'; qname: string }
   | { kind: 'assign'; value: Node; scope: Scope }
-  | { kind: 'local'; param?: boolean }
+  | {
+      kind: 'local';
+      param?: boolean;
+      /**
+       * For a name bound as a target (`with X as y`, `for y in X`, `y, z = X`, `y += X`): the node it takes its value
+       * from (the `with` item's context expression, the iterable, the right side) and how. The value is read where
+       * `origin.parent` starts: the `for` statement or clause, the assignment, or the `with` item's `X as y`.
+       */
+      origin?: Node;
+      via?: BindingVia;
+    }
 ) & {
   index: number;
   /** The statement that binds, and the node of its scope: what `isConditional` looks between. */
@@ -61,7 +74,7 @@ const CONDITIONAL = new Set([
  * True when the binding may not run (inside an if, try, loop or match within its scope), so a later use cannot rely
  * on it. Walking up the tree is costly, and only names bound more than once need it, so it is computed on demand.
  */
-function isConditional(b: Binding): boolean {
+export function isConditional(b: Binding): boolean {
   if (b.conditional === undefined) {
     b.conditional = false;
     const home = b.home?.id;
@@ -73,6 +86,29 @@ function isConditional(b: Binding): boolean {
     }
   }
   return b.conditional;
+}
+
+/**
+ * The bindings of one scope (sorted by position, as `walk` leaves them) that can reach a use at `index` in that
+ * scope: the last one before it when it always runs; after a conditional one, every binding back to the last
+ * unconditional one. Empty when none comes before the use; undefined past `MAX_CANDIDATES` conditional rebindings.
+ */
+export function reachingBindings(list: readonly Binding[], index: number): Binding[] | undefined {
+  let count = 0;
+  for (let hi = list.length; count < hi; ) {
+    const mid = (count + hi) >> 1;
+    if (list[mid].index < index) count = mid + 1;
+    else hi = mid;
+  }
+  if (count === 0) return [];
+  const last = list[count - 1];
+  if (!isConditional(last)) return [last];
+  let from = count - 1;
+  while (from > 0 && isConditional(list[from])) {
+    if (count - from > MAX_CANDIDATES) return undefined;
+    from--;
+  }
+  return list.slice(isConditional(list[from]) ? 0 : from, count);
 }
 
 export type ScopeKind = 'module' | 'function' | 'class' | 'comprehension';
@@ -400,18 +436,24 @@ export class SemanticModel {
         case 'assignment':
           this.bindAssignment(node, scope);
           break;
-        case 'targets':
-          this.bindTargets(node.childForFieldName('left'), scope);
+        case 'targets': {
+          const via = node.type === 'augmented_assignment' ? 'augmented' : 'for';
+          this.bindTargets(node.childForFieldName('left'), scope, node.childForFieldName('right') ?? undefined, via);
           break;
+        }
         case 'walrus': {
           const target = node.childForFieldName('name');
           const value = node.childForFieldName('value');
           if (target && value) scope.owner.bind(target.text, { kind: 'assign', index: node.startIndex, value, scope }, node);
           break;
         }
-        case 'as':
-          this.bindTargets(node.firstNamedChild, scope);
+        case 'as': {
+          // `with X as y` takes its value from X; `except E as e` and `case P as y` bind nothing the engine follows.
+          const pattern = node.parent;
+          const value = pattern?.type === 'as_pattern' && pattern.parent?.type === 'with_item' ? pattern.firstNamedChild : null;
+          this.bindTargets(node.firstNamedChild, scope, value ?? undefined, value ? 'with' : undefined);
           break;
+        }
         case 'global':
           for (const id of node.namedChildren) if (id?.type === 'identifier') scope.globals.add(id.text);
           break;
@@ -487,18 +529,19 @@ export class SemanticModel {
       const inner = right.childForFieldName('right');
       if (inner) scope.bind(left.text, { kind: 'assign', index: node.startIndex, value: inner, scope }, node);
     } else {
-      this.bindTargets(left, scope);
+      this.bindTargets(left, scope, right ?? undefined, right ? 'unpack' : undefined);
     }
   }
 
-  private bindTargets(node: Node | null, scope: Scope): void {
+  /** Binds the names in an assignment, `for` or `with` target; each takes its value from `origin`, if given. */
+  private bindTargets(node: Node | null, scope: Scope, origin?: Node, via?: BindingVia): void {
     if (!node) return;
     if (node.type === 'identifier') {
-      scope.bind(node.text, { kind: 'local', index: node.startIndex });
+      scope.bind(node.text, origin ? { kind: 'local', index: node.startIndex, origin, via } : { kind: 'local', index: node.startIndex });
       return;
     }
     if (node.type === 'attribute' || node.type === 'subscript') return;
-    for (const child of node.namedChildren) this.bindTargets(child, scope);
+    for (const child of node.namedChildren) this.bindTargets(child, scope, origin, via);
   }
 
   private bindParameters(params: Node, scope: Scope): void {
@@ -524,6 +567,13 @@ export class SemanticModel {
       if (s) return s;
     }
     return this.module;
+  }
+
+  /** The scope a function, class or lambda body opens, or undefined when `node` is not one (or has no body). */
+  scopeOfDefinition(node: Node): Scope | undefined {
+    const body = node.childForFieldName('body');
+    const scope = body ? this.scopeByNode.get(body.id) : undefined;
+    return scope?.node.id === node.id ? scope : undefined;
   }
 
   /**
@@ -587,30 +637,17 @@ export class SemanticModel {
    */
   private pick(list: Binding[], index: number | undefined, depth: number): Value {
     if (index !== undefined) {
-      // `list` is sorted by index (see `walk`): the bindings before the use are a prefix of it.
-      let count = 0;
-      for (let hi = list.length; count < hi; ) {
-        const mid = (count + hi) >> 1;
-        if (list[mid].index < index) count = mid + 1;
-        else hi = mid;
-      }
-      const last = list[count - 1];
-      if (last && !isConditional(last)) return this.bindingValue(last, depth);
-      if (last) {
-        // Only the bindings since the last unconditional one can reach the use.
-        let from = count - 1;
-        while (from > 0 && isConditional(list[from])) {
-          if (count - from > MAX_CANDIDATES) return UNKNOWN;
-          from--;
-        }
-        return this.combine(list.slice(isConditional(list[from]) ? 0 : from, count), depth);
-      }
+      const reaching = reachingBindings(list, index);
+      if (reaching === undefined) return UNKNOWN;
+      if (reaching.length === 1) return this.bindingValue(reaching[0], depth);
+      if (reaching.length) return this.combine(reaching, depth);
     }
     // Every binding is a candidate (a use from an inner scope): the same answer for every such use, so kept.
     let known = this.combined.get(list);
     if (!known) this.combined.set(list, (known = []));
     return (known[depth] ??= this.combine(list, depth));
   }
+
 
   private readonly combined = new WeakMap<Binding[], Value[]>();
 

@@ -3,7 +3,7 @@ import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 import type { CallSite, SemanticModel } from '../engine/semantic';
 import type { Severity } from '../engine/types';
-import { bodyScope, calleeDisplay, definitionOf } from './llm';
+import { calleeDisplay, definitionOf } from './llm';
 import { ALL_INTERFACES, qnameOf } from './serving';
 
 const FLASK_APP = /^(flask\.(app\.)?Flask|quart\.Quart)\(\)$/;
@@ -22,7 +22,7 @@ function fromFactory(model: SemanticModel, receiver: Node): boolean {
   const value = assigns[0].value;
   const fn = value.type === 'call' ? value.childForFieldName('function') : undefined;
   const def = fn ? definitionOf(model, fn) : undefined;
-  const scope = def && bodyScope(model, def);
+  const scope = def && model.scopeOfDefinition(def);
   return !!scope && scope.calls.some((c) => FLASK_APP.test(`${c.qname}()`));
 }
 

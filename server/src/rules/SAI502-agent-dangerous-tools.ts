@@ -1,7 +1,7 @@
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 import type { CallSite, Scope } from '../engine/semantic';
-import { Tainter, bodyScope, calleeDisplay, commandTaint, confidenceOf, definitionOf, parametersOf, type Taint } from './llm';
+import { Tainter, calleeDisplay, commandTaint, confidenceOf, definitionOf, parametersOf, type Taint } from './llm';
 
 const AGENT_LIBRARY = /^(langchain\w*|langgraph|llama_index|autogen\w*|crewai|smolagents)(\.|$)/;
 
@@ -138,7 +138,7 @@ function toolFunctions(ctx: RuleContext): Map<number, { def: Node; scope: Scope 
   const out = new Map<number, { def: Node; scope: Scope }>();
   const model = ctx.model;
   const add = (def: Node | undefined) => {
-    const scope = def && bodyScope(model, def);
+    const scope = def && model.scopeOfDefinition(def);
     if (def && scope) out.set(def.id, { def, scope });
   };
   for (const d of model.tree.rootNode.descendantsOfType('decorator')) {

@@ -1,7 +1,7 @@
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
 import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
-import { LLM_LIBRARY, Tainter, bodyScope, confidenceOf, definitionOf, llmCall, parametersOf, type Taint } from './llm';
+import { LLM_LIBRARY, Tainter, confidenceOf, definitionOf, llmCall, parametersOf, type Taint } from './llm';
 import { qnameOf, routeHandlers } from './serving';
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
@@ -29,7 +29,7 @@ function cannotCarryText(model: SemanticModel, param: Node): boolean {
 function inputParameters(model: SemanticModel): Map<Scope, Map<string, string>> {
   const out = new Map<Scope, Map<string, string>>();
   const add = (def: Node | undefined, describe: (name: string) => string, skip?: (p: Node) => boolean) => {
-    const scope = def && bodyScope(model, def);
+    const scope = def && model.scopeOfDefinition(def);
     if (!def || !scope) return;
     const names = out.get(scope) ?? new Map<string, string>();
     for (const p of parametersOf(def)) {

@@ -6,13 +6,13 @@
  * Pure helpers over the semantic model: no rule state, no reporting.
  */
 import type { Node } from '../engine/parser';
-import type { Binding, CallSite, Scope, SemanticModel } from '../engine/semantic';
+import { isConditional, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
 import { mentionKeys, mentions, recordOf, sourceInfo, type Keys, type RecordSite } from './provenance';
 
 // ------------------------------------------------------------------ bindings
 
 export interface Bound {
-  /** The assigned expression, when the name is bound by a simple assignment. */
+  /** The assigned expression, when the name is bound by a simple assignment or as a `with ... as` target. */
   value?: Node;
   scope: Scope;
   at: number;
@@ -21,18 +21,6 @@ export interface Bound {
   kind: 'import' | 'assign' | 'local';
   /** Where the binding was made (for a class or function definition, its start). */
   index: number;
-}
-
-const CONDITIONAL = new Set(['if_statement', 'try_statement', 'for_statement', 'while_statement', 'match_statement', 'conditional_expression', 'boolean_operator']);
-
-/**
- * Whether a binding may not run (inside an if, try, loop or match of its scope). The semantic model computes this
- * lazily and privately; its cached answer is used when there is one.
- */
-function mayNotRun(b: Binding): boolean {
-  if (b.conditional !== undefined) return b.conditional;
-  for (let n = b.site?.parent; n && n.id !== b.home?.id; n = n.parent) if (CONDITIONAL.has(n.type)) return true;
-  return false;
 }
 
 /**
@@ -46,33 +34,20 @@ export function boundValue(model: SemanticModel, name: string, scope: Scope, at:
   if (found.own) {
     const before = found.bindings.filter((x) => x.index < at);
     b = before[before.length - 1];
-    if (b && before.length > 1 && mayNotRun(b)) return undefined;
+    if (b && before.length > 1 && isConditional(b)) return undefined;
   }
   if (!b) {
     if (found.bindings.length !== 1) return undefined;
     b = found.bindings[0];
   }
   return {
-    value: b.kind === 'assign' ? b.value : b.kind === 'local' && !b.param ? withValue(model, b.index) : undefined,
+    value: b.kind === 'assign' ? b.value : b.kind === 'local' && b.via === 'with' ? b.origin : undefined,
     scope: b.kind === 'assign' ? b.scope : found.scope,
     at: b.index,
     parameter: b.kind === 'local' && !!b.param,
     kind: b.kind,
     index: b.index,
   };
-}
-
-/** The context expression of `with <expr> as name` for a name bound at `index`, else undefined. */
-function withValue(model: SemanticModel, index: number): Node | undefined {
-  for (let n: Node | null = model.tree.rootNode.descendantForIndex(index); n; n = n.parent) {
-    if (n.type === 'as_pattern_target') {
-      const pattern = n.parent;
-      if (pattern?.type === 'as_pattern' && pattern.parent?.type === 'with_item') return pattern.firstNamedChild ?? undefined;
-      return undefined;
-    }
-    if (n.type.endsWith('_statement') || n.type === 'block') return undefined;
-  }
-  return undefined;
 }
 
 // ------------------------------------------------------------------ where it is written

@@ -12,7 +12,7 @@
  * Pure helpers over the semantic model: no rule state, no reporting.
  */
 import type { Node } from '../engine/parser';
-import type { Binding, CallSite, Scope, SemanticModel } from '../engine/semantic';
+import { reachingBindings, type Binding, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
 import type { Confidence } from '../engine/types';
 import { callAt } from './provenance';
 
@@ -204,51 +204,6 @@ function built(t: Taint | undefined): Taint | undefined {
   return t && !t.built ? { ...t, built: true } : t;
 }
 
-/** Where a name bound by a `for`, `with ... as`, unpacking or augmented assignment gets its value. */
-interface Origin {
-  value: Node;
-  at: number;
-  augmented?: boolean;
-}
-
-export function targetOrigin(model: SemanticModel, b: Binding): Origin | undefined {
-  let prev: Node | null = model.tree.rootNode.descendantForIndex(b.index);
-  if (!prev || prev.type !== 'identifier') return undefined;
-  for (let n: Node | null = prev.parent; n; prev = n, n = n.parent) {
-    switch (n.type) {
-      case 'pattern_list':
-      case 'tuple_pattern':
-      case 'list_pattern':
-      case 'list_splat_pattern':
-      case 'parenthesized_expression':
-      case 'tuple':
-      case 'list':
-      case 'expression_list':
-        continue;
-      case 'for_statement':
-      case 'for_in_clause': {
-        const right = n.childForFieldName('right');
-        return n.childForFieldName('left')?.id === prev.id && right ? { value: right, at: n.startIndex } : undefined;
-      }
-      case 'as_pattern_target': {
-        const pattern = n.parent;
-        const value = pattern?.firstNamedChild;
-        if (pattern?.type === 'as_pattern' && pattern.parent?.type === 'with_item' && value) return { value, at: pattern.startIndex };
-        return undefined;
-      }
-      case 'assignment':
-      case 'augmented_assignment': {
-        const right = n.childForFieldName('right');
-        if (n.childForFieldName('left')?.id !== prev.id || !right) return undefined;
-        return { value: right, at: n.startIndex, augmented: n.type === 'augmented_assignment' };
-      }
-      default:
-        return undefined;
-    }
-  }
-  return undefined;
-}
-
 /** The untrusted data an expression may carry, within its function. */
 export class Tainter {
   private readonly memo = new Map<string, Taint | null>();
@@ -361,11 +316,9 @@ export class Tainter {
     if (found.scope.kind === 'comprehension') {
       chosen = found.bindings; // loop variables are bound after the body in the text
     } else {
-      const prior = found.bindings.filter((b) => b.index < at);
-      if (!prior.length) return undefined;
-      let from = prior.length - 1;
-      while (from > 0 && prior[from].conditional) from--;
-      chosen = prior.slice(prior[from].conditional ? 0 : from);
+      const reaching = reachingBindings(found.bindings, at);
+      if (!reaching?.length) return undefined;
+      chosen = reaching;
     }
     let t: Taint | undefined;
     for (const b of chosen) t = stronger(t, this.binding(name, b, found.scope, depth));
@@ -380,10 +333,13 @@ export class Tainter {
         return this.of(b.value, b.index, depth);
       case 'local': {
         if (b.param) return this.spec.parameter ? paramTaint(this.spec.parameter(name, scope)) : undefined;
-        const origin = targetOrigin(this.model, b);
-        if (!origin) return undefined;
-        const t = this.of(origin.value, origin.at, depth);
-        return origin.augmented ? built(stronger(t, this.name(name, scope, origin.at, depth))) : t;
+        // A `for`, `with ... as`, unpacking or augmented target: its value is read where the statement (or the
+        // `with` item) starts, before the name is bound.
+        const origin = b.origin;
+        const at = origin?.parent?.startIndex;
+        if (!origin || at === undefined) return undefined;
+        const t = this.of(origin, at, depth);
+        return b.via === 'augmented' ? built(stronger(t, this.name(name, scope, at, depth))) : t;
       }
     }
   }
@@ -410,15 +366,6 @@ export function definitionOf(model: SemanticModel, node: Node): Node | undefined
     }
   }
   return undefined;
-}
-
-/** The scope of a function definition's (or lambda's) body. */
-export function bodyScope(model: SemanticModel, def: Node): Scope | undefined {
-  const body = def.childForFieldName('body');
-  const inner = body?.firstChild ?? undefined;
-  if (!inner) return undefined;
-  const s = model.scopeAt(inner);
-  return s.node.id === def.id ? s : undefined;
 }
 
 /** Parameter names of a function definition or lambda, with the parameter nodes. */

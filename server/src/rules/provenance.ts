@@ -134,26 +134,14 @@ function boundValues(model: SemanticModel, name: string, scope: Scope, at: numbe
     const before = chosen.filter((b) => b.index < at);
     if (before.length) chosen = [before[before.length - 1]];
   }
-  return chosen.map((b) => boundOf(model, b, found.scope));
+  return chosen.map((b) => boundOf(b, found.scope));
 }
 
-function boundOf(model: SemanticModel, b: Binding, scope: Scope): Bound {
+function boundOf(b: Binding, scope: Scope): Bound {
   if (b.kind === 'assign') return { value: b.value, scope: b.scope, at: b.index, parameter: false };
   if (b.kind === 'import') return { scope, at: b.index, parameter: false };
-  if (b.param) return { scope, at: b.index, parameter: true };
-  const leaf = model.tree.rootNode.descendantForIndex(b.index);
-  for (let n: Node | null = leaf; n; n = n.parent) {
-    if (n.type === 'as_pattern_target') {
-      const pattern = n.parent;
-      // `with open(p) as f`: the context expression; `except E as e` binds nothing we follow.
-      if (pattern?.type === 'as_pattern' && pattern.parent?.type === 'with_item') {
-        return { value: pattern.firstNamedChild ?? undefined, scope, at: b.index, parameter: false };
-      }
-      break;
-    }
-    if (n.type.endsWith('_statement') || n.type === 'block') break;
-  }
-  return { scope, at: b.index, parameter: false };
+  // `with open(p) as f`: the context expression; `for` targets and `except E as e` bind nothing we follow.
+  return { value: b.via === 'with' ? b.origin : undefined, scope, at: b.index, parameter: !!b.param };
 }
 
 // ------------------------------------------------------------------ pins found where a source was derived

@@ -13,7 +13,7 @@
  */
 import type { Node } from '../engine/parser';
 import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
-import { bodyScope, calleeDisplay, definitionOf, llmCall, parametersOf, targetOrigin } from './llm';
+import { calleeDisplay, definitionOf, llmCall, parametersOf } from './llm';
 import { callAt, chainOf } from './provenance';
 
 export type Framework = 'flask' | 'fastapi';
@@ -61,8 +61,7 @@ export function qnameOf(model: SemanticModel, node: Node, depth = 0): string | u
       for (const b of list.length ? list : found.bindings) {
         if (b.kind === 'assign') names.add(b.value.type === 'identifier' && b.value.text === node.text ? undefined : qnameOf(model, b.value, depth + 1));
         else if (b.kind === 'local' && !b.param) {
-          const origin = targetOrigin(model, b);
-          names.add(origin && !origin.augmented ? qnameWithTarget(model, origin.value, depth) : undefined);
+          names.add(b.origin && b.via !== 'augmented' ? qnameWithTarget(model, b.origin, depth) : undefined);
         } else names.add(b.kind === 'import' ? b.qname : undefined);
       }
       return names.size === 1 ? [...names][0] : undefined;
@@ -134,7 +133,7 @@ export function routeHandlers(model: SemanticModel): Handler[] {
   const seen = new Set<number>();
   const add = (def: Node, framework: Framework, route: CallSite) => {
     if (seen.has(def.id)) return;
-    const scope = bodyScope(model, def);
+    const scope = model.scopeOfDefinition(def);
     const name = def.childForFieldName('name');
     if (!scope || !name) return;
     seen.add(def.id);
@@ -179,7 +178,7 @@ export function reachableCalls(model: SemanticModel, scope: Scope, depth = 2, se
     const fn = c.functionNode;
     if (fn?.type !== 'identifier') continue;
     const def = definitionOf(model, fn);
-    const inner = def?.type === 'function_definition' ? bodyScope(model, def) : undefined;
+    const inner = def?.type === 'function_definition' ? model.scopeOfDefinition(def) : undefined;
     if (inner && inner.parent === model.module) out.push(...reachableCalls(model, inner, depth - 1, seen));
   }
   return out;
@@ -429,7 +428,7 @@ export function appLevelLogging(model: SemanticModel): boolean {
       const attr = callee?.type === 'attribute' ? callee.childForFieldName('attribute')?.text : undefined;
       if (!attr || !/^(before_request|before_app_request|after_request|after_app_request|middleware)$/.test(attr)) continue;
       const def = d.parent?.childForFieldName('definition');
-      const scope = def && bodyScope(model, def);
+      const scope = def && model.scopeOfDefinition(def);
       if (scope && reachableCalls(model, scope, 1).some(isLogCall)) {
         found = true;
         break;
