@@ -50,11 +50,16 @@ export interface Finding {
   fix?: Fix;
   /** Set when an ignore comment covers the finding; such findings are hidden unless asked for. */
   suppressed?: Suppression;
+  /**
+   * In a Jupyter notebook: the 1-based position of the cell among all the notebook's cells (markdown ones included).
+   * The range, and the fix's edits, are then relative to that cell's source.
+   */
+  cell?: number;
 }
 
 /** A file-level message that is not a finding: "could not decode", "too large". */
 export interface Notice {
-  kind: 'too-large' | 'not-decodable' | 'too-complex' | 'internal-error';
+  kind: 'too-large' | 'not-decodable' | 'too-complex' | 'invalid-format' | 'internal-error';
   message: string;
 }
 
