@@ -7,6 +7,7 @@ import { RULES } from '../rules';
 import { DEFAULT_SETTINGS, ruleOverride, type Settings } from '../shared/settings';
 import { decode } from './decode';
 import { initParser, parseBefore, timeLimitMs, type Tree } from './parser';
+import type { ProjectFacts } from './project';
 import type { Rule } from './rule';
 import { RuleContext } from './rule';
 import { SemanticModel, TooComplexError } from './semantic';
@@ -24,6 +25,8 @@ export interface AnalyzeOptions {
   ignore?: string[];
   /** A tree already parsed from `text` (the language server re-parses incrementally). */
   tree?: Tree;
+  /** What is known of the project around the file: the manifests' torch version, flagged model files. */
+  project?: ProjectFacts;
 }
 
 interface ActiveRule {
@@ -47,17 +50,35 @@ function prefilterOf(rule: Rule): (text: string) => boolean {
   return f;
 }
 
+/** Whether `--select`, `--ignore` and the severity settings leave the rule on, and the severity they impose. */
+export function ruleSetting(ruleId: string, settings: Settings, options: Pick<AnalyzeOptions, 'select' | 'ignore'> = {}): { on: boolean; severity?: Severity } {
+  const starts = (prefixes: string[]) => prefixes.some((p) => ruleId.startsWith(p.toUpperCase()));
+  if (options.select?.length && !starts(options.select)) return { on: false };
+  if (options.ignore?.length && starts(options.ignore)) return { on: false };
+  const override = ruleOverride(settings.rules, ruleId);
+  if (override === 'off') return { on: false };
+  return { on: true, severity: override };
+}
+
+/** The rules with a check on Python code that the settings and options leave on. */
 export function activeRules(settings: Settings, options: AnalyzeOptions = {}): ActiveRule[] {
-  const starts = (id: string, prefixes: string[]) => prefixes.some((p) => id.startsWith(p.toUpperCase()));
   const out: ActiveRule[] = [];
   for (const rule of RULES) {
-    if (options.select?.length && !starts(rule.id, options.select)) continue;
-    if (options.ignore?.length && starts(rule.id, options.ignore)) continue;
-    const override = ruleOverride(settings.rules, rule.id);
-    if (override === 'off') continue;
-    out.push({ rule, severity: override, mayMatch: prefilterOf(rule) });
+    if (!rule.check) continue;
+    const { on, severity } = ruleSetting(rule.id, settings, options);
+    if (on) out.push({ rule, severity, mayMatch: prefilterOf(rule) });
   }
   return out;
+}
+
+/** Every rule (of any kind) that the settings and options leave on: what a report lists as its rules. */
+export function enabledRules(settings: Settings, options: Pick<AnalyzeOptions, 'select' | 'ignore'> = {}): Rule[] {
+  return RULES.filter((r) => ruleSetting(r.id, settings, options).on);
+}
+
+/** The label a message ends with: the rule's first NCSC item. */
+export function guidelineLabel(rule: Rule): string {
+  return ncscLabel(rule.guidelines.find((g) => g.startsWith('NCSC-')) ?? rule.guidelines[0]);
 }
 
 function tooLarge(size: number, settings: Settings): AnalysisResult | undefined {
@@ -121,9 +142,9 @@ export function analyze(text: string, path: string, settings: Settings = DEFAULT
     const minRank = confidenceRank(settings.minConfidence);
     const findings: Finding[] = [];
     for (const { rule, severity } of rules) {
-      const ctx = new RuleContext(rule, model, path);
-      rule.check(ctx);
-      const label = ncscLabel(rule.guidelines.find((g) => g.startsWith('NCSC-')) ?? rule.guidelines[0]);
+      const ctx = new RuleContext(rule, model, path, options.project);
+      rule.check?.(ctx);
+      const label = guidelineLabel(rule);
       for (const f of ctx.findings) {
         if (confidenceRank(f.confidence) < minRank) continue;
         const finding: Finding = { ...f, severity: severity ?? f.severity, message: `${f.message} [${label}]`, guidelines: rule.guidelines };

@@ -20,6 +20,11 @@ export interface ProjectFacts {
    * (`torch==2.6.0`, `torch>=2.6`), with the place that says so (`requirements.txt:3`).
    */
   torch?: { minimum: string; where: string };
+  /**
+   * Lock files found (absolute paths): `poetry.lock`, `uv.lock`, …, or a requirements file with a hash on every
+   * line. A lock file covers the manifests in its folder and below.
+   */
+  lockFiles?: string[];
   /** Model artifacts the scanner flagged, by absolute path. Safe artifacts are not listed. */
   artifacts?: Record<string, ArtifactVerdict>;
 }

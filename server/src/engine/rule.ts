@@ -2,6 +2,7 @@
 import type { Node } from './parser';
 import type { CallSite, SemanticModel, Value } from './semantic';
 import { rangeOf } from './edits';
+import type { ProjectFacts } from './project';
 import type { Confidence, Finding, Fix, Range, Severity } from './types';
 
 export interface RuleDocs {
@@ -31,7 +32,7 @@ export interface Rule {
   docs: RuleDocs;
   /**
    * Identifiers of which at least one must occur (as a whole word) in a file's text for the rule to have anything
-   * to find. A file that holds none of any active rule's triggers is never parsed.
+   * to find. A file that holds none of any active rule's triggers is never parsed. Empty for a rule without `check`.
    */
   triggers: string[];
   /**
@@ -39,7 +40,14 @@ export interface Rule {
    * call must be imported from, e.g. `torch` beside the trigger `load`). Both groups are necessary conditions.
    */
   requires?: string[];
-  check(ctx: RuleContext): void;
+  /** The check on Python code (files and notebook programs). A rule that reads only other files has none. */
+  check?(ctx: RuleContext): void;
+  /**
+   * Which other files the rule reads, so that docs and the registry can say so: `manifest` rules are run by
+   * `analyzeManifest`; `artifact` findings come from the model-artifact scanner; `notebook-command` from the shell
+   * commands and magics of notebooks.
+   */
+  reads?: Array<'manifest' | 'artifact' | 'notebook-command'>;
 }
 
 export interface Report {
@@ -58,6 +66,8 @@ export class RuleContext {
     readonly rule: Rule,
     readonly model: SemanticModel,
     readonly path: string,
+    /** What the project around the file is known to hold (manifests, flagged model files); empty when alone. */
+    readonly project: ProjectFacts = {},
   ) {}
 
   get text(): string {

@@ -93,3 +93,32 @@ export function findSuppression(
   }
   return undefined;
 }
+
+/**
+ * Ignore directives in a file that is not Python but has `#` comments (requirements files, TOML, YAML, setup.cfg): a
+ * `#` at the start of a line or after a space starts the comment. A directive covers its own line, or the next one
+ * when it stands alone.
+ */
+export function lineDirectives(text: string): Map<number, Directive> {
+  const byLine = new Map<number, Directive>();
+  if (!text.includes('secure-ai')) return byLine;
+  const lines = text.split(/\r?\n|\r/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const at = line.search(/(?:^|\s)#\s*secure-ai:/);
+    if (at < 0) continue;
+    const hash = line.indexOf('#', at);
+    const parsed = parseIgnoreComment(line.slice(hash));
+    if (parsed) byLine.set(i, { ids: new Set(parsed.ids), reason: parsed.reason, line: i, ownLine: line.slice(0, hash).trim() === '' });
+  }
+  return byLine;
+}
+
+/** The directive of `lineDirectives` that covers a finding, if any. */
+export function findLineSuppression(directives: Map<number, Directive>, f: Pick<Finding, 'ruleId' | 'range'>): Suppression | undefined {
+  const line = f.range.start.line;
+  for (const d of directiveCandidates(directives, line, line)) {
+    if (d.ids.has(f.ruleId)) return { line: d.line, reason: d.reason };
+  }
+  return undefined;
+}

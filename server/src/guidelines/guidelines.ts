@@ -118,6 +118,7 @@ const cwe: Array<[number, string]> = [
   [319, 'Cleartext Transmission of Sensitive Information'],
   [345, 'Insufficient Verification of Data Authenticity'],
   [353, 'Missing Support for Integrity Check'],
+  [427, 'Uncontrolled Search Path Element'],
   [489, 'Active Debug Code'],
   [494, 'Download of Code Without Integrity Check'],
   [502, 'Deserialization of Untrusted Data'],
@@ -128,6 +129,7 @@ const cwe: Array<[number, string]> = [
   [918, 'Server-Side Request Forgery (SSRF)'],
   [1104, 'Use of Unmaintained Third Party Components'],
   [1327, 'Binding to an Unrestricted IP Address'],
+  [1357, 'Reliance on Insufficiently Trustworthy Component'],
   [1426, 'Improper Validation of Generative AI Output'],
   [1427, 'Improper Neutralization of Input Used for LLM Prompting'],
 ];
