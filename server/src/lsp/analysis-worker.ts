@@ -3,6 +3,9 @@
  * thread, where an analysis takes a few milliseconds, and hands large ones here, so that a slow file never holds up
  * another file's diagnostics, hovers or code actions. The worker keeps its own copy of each document it is given,
  * with its tree-sitter tree, and re-parses it incrementally like the main thread does.
+ *
+ * Before each analysis the worker posts `started` with the input's size: the main thread's watchdog (off-thread.ts)
+ * times the analysis from then, and stops and replaces this thread when it runs too long.
  */
 import { parentPort } from 'node:worker_threads';
 import { activeRules, analyze, analyzeBytes, initEngine, parseTimeoutResult } from '../engine/analyze';
@@ -20,10 +23,33 @@ export type ToWorker =
   | { type: 'analyzeBytes'; id: number; uri: string; path: string; bytes: Uint8Array; settings: Settings };
 
 export type FromWorker =
+  /** The analysis of request `id`, over `chars` characters (or bytes), starts now. */
+  | { type: 'started'; id: number; chars: number }
   | { type: 'result'; id: number; uri: string; version: number; result: AnalysisResult }
   | { type: 'failed'; id: number; uri: string; message: string };
 
 const documents = new Map<string, OpenDocument>();
+
+/**
+ * A test hook, honoured only here in the analysis thread: with `SECURE_AI_TEST_WORKER_HANG` set, an input that
+ * contains its value makes the analysis spin forever, as an input that the engine cannot finish would, and one that
+ * contains the value followed by `_CRASH` ends the thread (exit code 70), as running out of memory would; so that
+ * test/lsp-watchdog.test.ts can check that the server stops or replaces the thread and carries on.
+ */
+const FAULT_MARKER = process.env.SECURE_AI_TEST_WORKER_HANG || undefined;
+function faultIfMarked(input: string | Uint8Array): void {
+  if (!FAULT_MARKER) return;
+  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (text.includes(`${FAULT_MARKER}_CRASH`)) process.exit(70);
+  if (!text.includes(FAULT_MARKER)) return;
+  for (;;) {
+    // spin until the main thread terminates this thread
+  }
+}
+
+function started(id: number, chars: number): void {
+  parentPort?.postMessage({ type: 'started', id, chars } satisfies FromWorker);
+}
 
 function handle(m: ToWorker): FromWorker | undefined {
   switch (m.type) {
@@ -39,7 +65,9 @@ function handle(m: ToWorker): FromWorker | undefined {
       documents.delete(m.uri);
       return undefined;
     case 'analyzeBytes':
+      started(m.id, m.bytes.length);
       try {
+        faultIfMarked(m.bytes);
         return { type: 'result', id: m.id, uri: m.uri, version: 0, result: analyzeBytes(m.bytes, m.path, m.settings) };
       } catch (err) {
         return { type: 'failed', id: m.id, uri: m.uri, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
@@ -49,6 +77,8 @@ function handle(m: ToWorker): FromWorker | undefined {
       if (!doc) return { type: 'failed', id: m.id, uri: m.uri, message: 'the document is not open in the analysis thread' };
       try {
         const text = doc.text;
+        started(m.id, text.length);
+        faultIfMarked(text);
         const small = text.length <= m.settings.maxFileSizeKb * 1024;
         const needsTree = small && activeRules(m.settings).some((r) => r.mayMatch(text));
         const tree = needsTree ? doc.parse() : undefined;

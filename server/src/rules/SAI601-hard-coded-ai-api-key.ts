@@ -133,6 +133,8 @@ function fixFor(model: SemanticModel, hit: Hit): Fix | undefined {
   if (at === -1) return undefined;
   const before = raw.slice(start.text.length, at);
   const after = raw.slice(at + hit.key.length, raw.length - end.text.length);
+  // Another key in the same literal would stay in the code, and be quoted in full by every report of the fix.
+  if (findKeys(before).length || findKeys(after).length) return undefined;
 
   let replacement: string;
   let shown: string;

@@ -134,6 +134,20 @@ export function redact(key: string): string {
   return `${key.slice(0, 4)}…`;
 }
 
+/**
+ * `text` with every key of a known format in it masked as `redact` does: for messages of any rule that quote code
+ * (a URL with `?token=hf_…`), so that no report repeats a key in full.
+ */
+export function redactKeys(text: string): string {
+  let out = '';
+  let at = 0;
+  for (const k of findKeys(text)) {
+    out += text.slice(at, k.index) + redact(k.key);
+    at = k.index + k.key.length;
+  }
+  return out + text.slice(at);
+}
+
 // ------------------------------------------------------------------ where keys go
 
 /** Names of constants and environment variables that hold a provider's key. */

@@ -6,6 +6,7 @@
 import type { Node } from '../engine/parser';
 import type { CallSite, SemanticModel, Value } from '../engine/semantic';
 import { DATASET_BUILDERS, hubCall, pinOf, revisionOf, type Pin } from '../rules/hub';
+import { redactKeys } from '../rules/secrets';
 import type { ArtefactFormat, Bind, DatasetUse, Endpoint, Evidence, ExternalApi, FileRole, ModelUse, Pinned, SourceFile } from './types';
 
 /** What `fileFacts` found in one file, before the workspace puts the files together. */
@@ -61,12 +62,13 @@ function openedPath(n: Node): Node | undefined {
 }
 
 /** A name for what an argument refers to: the string when it is known, else its code (`computed`). */
+/** The name of a model, dataset or download as the document shows it: a key in it (`?token=hf_…`) is masked. */
 function named(call: CallSite, n: Node | undefined, fallback = '(not given)'): { name: string; computed?: boolean } {
   if (!n) return { name: fallback, computed: true };
   const through = openedPath(n) ?? n;
   const v = call.model.evaluate(through, call.scope);
-  if (v.kind === 'str') return v.complete ? { name: v.value } : { name: `${v.value}…`, computed: true };
-  return { name: shortText(through) ?? '(expression)', computed: true };
+  if (v.kind === 'str') return v.complete ? { name: redactKeys(v.value) } : { name: `${redactKeys(v.value)}…`, computed: true };
+  return { name: redactKeys(shortText(through) ?? '(expression)'), computed: true };
 }
 
 function nameOf(call: CallSite, n: Node | undefined, fallback?: string): string {
