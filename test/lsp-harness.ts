@@ -38,6 +38,21 @@ export interface StartOptions {
 
 type Waiter = { check: () => boolean; resolve: () => void };
 
+/** A notebook cell for `openNotebook`/`spliceCells`: its text document URI (`vscode-notebook-cell:`), text and kind. */
+export interface NotebookCellSpec {
+  uri: string;
+  text: string;
+  /** 2 = code (default), 1 = markup. */
+  kind?: 1 | 2;
+  /** Default `python` for code cells, `markdown` for markup cells. */
+  languageId?: string;
+}
+
+/** The URI VS Code gives cell `index` of the notebook at `notebookUri`: the notebook's path, scheme `vscode-notebook-cell`. */
+export function cellUri(notebookUri: string, index: number): string {
+  return `${notebookUri.replace(/^file:/, 'vscode-notebook-cell:')}#W${index}sZmlsZQ%3D%3D`;
+}
+
 export class LspClient {
   readonly connection: ProtocolConnection;
   readonly proc: ChildProcess;
@@ -165,6 +180,11 @@ export class LspClient {
     return this.texts.get(uri)!;
   }
 
+  /** The version of an open document or notebook cell, as this client sent it. */
+  versionOf(uri: string): number | undefined {
+    return this.versions.get(uri);
+  }
+
   async open(uri: string, text: string, languageId = 'python'): Promise<void> {
     this.versions.set(uri, 1);
     this.texts.set(uri, text);
@@ -196,6 +216,91 @@ export class LspClient {
     this.versions.delete(uri);
     this.texts.delete(uri);
     await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  }
+
+  // ------------------------------------------------------------------ notebooks (LSP 3.17 notebook sync)
+
+  private readonly notebookCells = new Map<string, { version: number; cells: NotebookCellSpec[] }>();
+
+  /** `notebookDocument/didOpen` with the given cells (kind 2 = code, 1 = markup); cell versions start at 1. */
+  async openNotebook(uri: string, cells: NotebookCellSpec[], notebookType = 'jupyter-notebook'): Promise<void> {
+    this.notebookCells.set(uri, { version: 1, cells: cells.map((c) => ({ ...c })) });
+    for (const c of cells) {
+      this.versions.set(c.uri, 1);
+      this.texts.set(c.uri, c.text);
+    }
+    await this.connection.sendNotification('notebookDocument/didOpen', {
+      notebookDocument: { uri, notebookType, version: 1, cells: cells.map((c) => ({ kind: c.kind ?? 2, document: c.uri })) },
+      cellTextDocuments: cells.map((c) => ({ uri: c.uri, languageId: c.languageId ?? (c.kind === 1 ? 'markdown' : 'python'), version: 1, text: c.text })),
+    });
+  }
+
+  /** Incremental changes to one cell's text (`notebookDocument/didChange` with `cells.textContent`); returns its new version. */
+  async changeCell(notebookUri: string, cellUri: string, changes: Array<{ range?: Range; text: string }>): Promise<number> {
+    const nb = this.notebookCells.get(notebookUri)!;
+    const version = (this.versions.get(cellUri) ?? 0) + 1;
+    this.versions.set(cellUri, version);
+    let text = this.texts.get(cellUri) ?? '';
+    for (const c of changes) text = c.range ? applyTextEdits(text, [{ range: c.range, newText: c.text }]) : c.text;
+    this.texts.set(cellUri, text);
+    nb.version++;
+    await this.connection.sendNotification('notebookDocument/didChange', {
+      notebookDocument: { uri: notebookUri, version: nb.version },
+      change: { cells: { textContent: [{ document: { uri: cellUri, version }, changes }] } },
+    });
+    return version;
+  }
+
+  /** Replace `deleteCount` cells at `start` with `cells` (`cells.structure`, with didOpen/didClose of their text). */
+  async spliceCells(notebookUri: string, start: number, deleteCount: number, cells: NotebookCellSpec[] = []): Promise<void> {
+    const nb = this.notebookCells.get(notebookUri)!;
+    const removed = nb.cells.splice(start, deleteCount, ...cells.map((c) => ({ ...c })));
+    for (const c of removed) {
+      this.versions.delete(c.uri);
+      this.texts.delete(c.uri);
+    }
+    for (const c of cells) {
+      this.versions.set(c.uri, 1);
+      this.texts.set(c.uri, c.text);
+    }
+    nb.version++;
+    await this.connection.sendNotification('notebookDocument/didChange', {
+      notebookDocument: { uri: notebookUri, version: nb.version },
+      change: {
+        cells: {
+          structure: {
+            array: { start, deleteCount, cells: cells.map((c) => ({ kind: c.kind ?? 2, document: c.uri })) },
+            didOpen: cells.map((c) => ({ uri: c.uri, languageId: c.languageId ?? (c.kind === 1 ? 'markdown' : 'python'), version: 1, text: c.text })),
+            didClose: removed.map((c) => ({ uri: c.uri })),
+          },
+        },
+      },
+    });
+  }
+
+  /** Apply a WorkspaceEdit's edits for one cell the way an editor does: one notebook change with the edits, last first. */
+  async applyCellEdit(notebookUri: string, cellUri: string, edit: WorkspaceEdit): Promise<string> {
+    const edits = workspaceEditFor(cellUri, edit);
+    const sorted = [...edits].sort((a, b) => cmp(b.range.start, a.range.start));
+    await this.changeCell(notebookUri, cellUri, sorted.map((e) => ({ range: e.range, text: e.newText })));
+    return this.text(cellUri);
+  }
+
+  async saveNotebook(uri: string): Promise<void> {
+    await this.connection.sendNotification('notebookDocument/didSave', { notebookDocument: { uri } });
+  }
+
+  async closeNotebook(uri: string): Promise<void> {
+    const nb = this.notebookCells.get(uri);
+    this.notebookCells.delete(uri);
+    for (const c of nb?.cells ?? []) {
+      this.versions.delete(c.uri);
+      this.texts.delete(c.uri);
+    }
+    await this.connection.sendNotification('notebookDocument/didClose', {
+      notebookDocument: { uri },
+      cellTextDocuments: (nb?.cells ?? []).map((c) => ({ uri: c.uri })),
+    });
   }
 
   async setConfig(settings: unknown, scopeUri = ''): Promise<void> {

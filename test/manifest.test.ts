@@ -43,7 +43,7 @@ test('setting types and enums match the server', () => {
 test('activation: Python files and notebooks, never "*"; the bundled client is the entry point', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*'));
-  assert.deepEqual(events, ['onLanguage:python', 'workspaceContains:**/*.py', 'workspaceContains:**/*.ipynb']);
+  assert.deepEqual(events, ['onLanguage:python', 'workspaceContains:**/*.py', 'workspaceContains:**/*.ipynb', 'onNotebook:jupyter-notebook']);
   assert.equal(pkg.main, './dist/extension.js');
   const esbuild = fs.readFileSync(path.join(ROOT, 'esbuild.mjs'), 'utf8');
   assert.match(esbuild, /client\/src\/extension\.ts', out: 'extension'/);

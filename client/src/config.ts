@@ -19,7 +19,7 @@ import {
 export const CLIENT_ID = 'secureAi';
 export const CLIENT_NAME = 'Secure AI';
 
-/** Python files on disk and unsaved Python buffers. Notebooks are not analysed yet. */
+/** Python files on disk and unsaved Python buffers (notebook cells are added in extension.ts: they go through notebook sync). */
 export const DOCUMENT_SELECTOR: DocumentSelector = [
   { scheme: 'file', language: 'python' },
   { scheme: 'untitled', language: 'python' },

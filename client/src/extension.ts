@@ -6,11 +6,13 @@
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions } from 'vscode-languageclient/node';
 import { COMMANDS, DIAGNOSTIC_SOURCE, DOCS_SCHEME } from '../../server/src/shared/protocol';
-import { RuleDocsProvider, restartServer, scanWorkspace, showOutput, showProblems, showRuleDocumentation, type ExtensionState } from './commands';
+import { RuleDocsProvider, exportBom, restartServer, scanWorkspace, showOutput, showProblems, showRuleDocumentation, type ExtensionState } from './commands';
 import { CLIENT_ID, CLIENT_NAME, DOCUMENT_SELECTOR, RestartPolicy, serverOptions } from './config';
 import { generateThreatModel } from './threat-model';
 
 const SHOW_PROBLEMS = 'secureAi.showProblems';
+/** The Python cells of Jupyter notebooks (VS Code's built-in ipynb serializer provides `jupyter-notebook`). */
+const NOTEBOOK_CELLS = { notebook: { notebookType: 'jupyter-notebook' }, language: 'python' } as const;
 
 class Extension implements ExtensionState {
   client: LanguageClient | undefined;
@@ -31,6 +33,7 @@ class Extension implements ExtensionState {
       vscode.commands.registerCommand(COMMANDS.showRuleDocumentation, showRuleDocumentation()),
       vscode.commands.registerCommand(COMMANDS.showOutput, showOutput(this)),
       vscode.commands.registerCommand(COMMANDS.generateThreatModel, generateThreatModel(this)),
+      vscode.commands.registerCommand(COMMANDS.exportBom, exportBom(this)),
       vscode.commands.registerCommand(SHOW_PROBLEMS, showProblems()),
       vscode.workspace.registerTextDocumentContentProvider(DOCS_SCHEME, new RuleDocsProvider(this)),
       vscode.languages.onDidChangeDiagnostics(() => this.scheduleStatus()),
@@ -42,7 +45,9 @@ class Extension implements ExtensionState {
     this.status.show();
 
     const clientOptions: LanguageClientOptions = {
-      documentSelector: DOCUMENT_SELECTOR,
+      // Python cells of Jupyter notebooks too: the server declares notebook sync for them, so the client sends their
+      // text through `notebookDocument/*` only (never as text documents), and code actions and hovers reach the server.
+      documentSelector: [...DOCUMENT_SELECTOR, NOTEBOOK_CELLS],
       outputChannel: this.output,
       errorHandler: this.restartPolicy,
       // The server registers its own file watchers (**/*.py, **/.gitignore) and pulls settings per resource.

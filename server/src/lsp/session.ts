@@ -52,10 +52,12 @@ import { findingToDiagnostic, noticeToDiagnostic } from './convert';
 import { OpenDocument } from './documents';
 import { hfHubCacheDir } from './hf-revision';
 import { hoverFor, ruleDocsForEditor } from './hover';
+import { NOTEBOOK_SYNC, NotebookSync } from './notebooks';
 import { AnalysisThread, OFF_THREAD_CHARS } from './off-thread';
 import { Debouncer, Priority, WorkQueue } from './scheduler';
 import { SettingsCache } from './settings';
 import { handleGenerateThreatModel } from './threat-model';
+import { exportBomRequest, handleExportBom } from './bom';
 import { FolderFilter, excludedBy, isInside } from './workspace-files';
 
 const PYTHON_LANGUAGE = 'python';
@@ -104,9 +106,22 @@ export class Session {
   /** Set once `initialize` has been answered; notifications that come earlier are dropped. */
   private initializedOnce = false;
   private latestScan: Promise<ScanWorkspaceResult> | undefined;
+  /** Jupyter notebooks (LSP notebook sync): their cells are analysed as one program. */
+  private readonly notebooks: NotebookSync;
 
   constructor(private readonly connection: Connection) {
     this.queue = new WorkQueue((key, err) => this.error(`analysing ${key} failed: ${message(err)}`));
+    this.notebooks = new NotebookSync({
+      settings: (uri) => this.settings.get(uri),
+      excluded: (uri, settings) => this.excludedBySetting(uri, settings),
+      pathOf: (uri) => fsPathOf(uri) ?? uri,
+      debouncer: () => this.debouncer,
+      queue: this.queue,
+      publish: (uri, diagnostics, version) => this.publish(uri, diagnostics, version),
+      actionOptions: () => this.actionOptions,
+      log: (m) => this.log(m),
+      error: (m) => this.error(m),
+    });
     this.thread = new AnalysisThread(
       (m) => this.log(m),
       (uris) => {
@@ -130,14 +145,17 @@ export class Session {
     c.onDidCloseTextDocument((p) => this.guard('didClose', () => this.didClose(p)));
     c.onDidChangeConfiguration((p) => this.guard('didChangeConfiguration', () => this.didChangeConfiguration(p)));
     c.onDidChangeWatchedFiles((p) => this.guard('didChangeWatchedFiles', () => this.didChangeWatchedFiles(p)));
+    this.notebooks.listen(c, (what, f) => this.guard(what, f));
     c.onCodeAction((p) => this.codeAction(p));
     c.onHover((p) => this.hover(p));
     this.onRequest(scanWorkspaceRequest, () => this.scan());
     this.onRequest(ruleDocumentationRequest, (p) => this.ruleDocumentation(p));
     this.onRequest(generateThreatModelRequest, (p) => handleGenerateThreatModel(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri) }));
+    this.onRequest(exportBomRequest, (p) => handleExportBom(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri), configuration: (scopeUri) => (this.caps.configuration ? this.connection.workspace.getConfiguration({ scopeUri, section: CONFIG_SECTION }) : Promise.resolve(this.pushedSettings)) }));
     c.onShutdown(async () => {
       await this.thread.dispose();
       this.debouncer?.dispose();
+      this.notebooks.dispose();
       for (const d of this.documents.values()) d.dispose();
       this.documents.clear();
     });
@@ -178,6 +196,7 @@ export class Session {
       workDoneProgress: !!cap.window?.workDoneProgress,
       workspaceFolders: !!cap.workspace?.workspaceFolders,
     };
+    this.notebooks.clientSyncsNotebooks = !!cap.notebookDocument?.synchronization;
     this.actionOptions = {
       snippets: !!cap.workspace?.workspaceEdit?.snippetEditSupport,
       documentChanges: !!cap.workspace?.workspaceEdit?.documentChanges,
@@ -199,6 +218,7 @@ export class Session {
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        notebookDocumentSync: NOTEBOOK_SYNC,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND], resolveProvider: false },
         hoverProvider: true,
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
@@ -262,7 +282,8 @@ export class Session {
 
   private didOpen(p: DidOpenTextDocumentParams): void {
     const { uri, languageId, version, text } = p.textDocument;
-    if (!this.isPython(uri, languageId)) return;
+    // A notebook's cells are analysed together, through the notebook sync, never one by one.
+    if (!this.isPython(uri, languageId) || this.notebooks.ownsTextDocument(uri)) return;
     this.documents.get(uri)?.dispose();
     const doc = new OpenDocument(uri, languageId, version, text);
     this.documents.set(uri, doc);
@@ -582,6 +603,7 @@ export class Session {
       this.debouncer.cancel(uri);
       void this.analyzeOpen(uri);
     }
+    this.notebooks.reanalyzeAll();
     void this.scan().catch((err) => this.error(`workspace scan failed: ${message(err)}`));
   }
 
@@ -605,6 +627,7 @@ export class Session {
   }
 
   private async codeAction(p: CodeActionParams): Promise<CodeAction[]> {
+    if (this.notebooks.isCell(textDocumentUri(p))) return this.notebooks.codeAction(p);
     const doc = this.documents.get(textDocumentUri(p));
     if (!doc || !p.context || !Array.isArray(p.context.diagnostics)) return [];
     const settings = await this.settings.get(doc.uri);
@@ -617,6 +640,7 @@ export class Session {
     if (!p.position || typeof p.position.line !== 'number' || typeof p.position.character !== 'number') {
       throw new ResponseError(ErrorCodes.InvalidParams, 'hover: position is missing or malformed');
     }
+    if (this.notebooks.isCell(uri)) return this.notebooks.hover(uri, p.position);
     const doc = this.documents.get(uri);
     if (!doc) return null;
     const settings = await this.settings.get(uri);

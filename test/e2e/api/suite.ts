@@ -150,6 +150,40 @@ export async function run(): Promise<void> {
       const want = ['acme/sentiment-head', 'acme/tokenizer', ...new Set(expected.findings.map((f) => f.path))];
       for (const item of want) check(inventory.includes(item), `the inventory does not mention ${item}`);
     }],
+    ['notebook: a .ipynb in the notebook editor gets SAI202 on its torch.load cell (the import in another cell), with the quick fix for that cell', async () => {
+      // Written now (last), so the workspace-scan checks above compare with a workspace without it.
+      const uri = vscode.Uri.joinPath(folder!, 'e2e-notebook.ipynb');
+      const cells = [
+        // An alias: only an analysis of the cells as one program knows that `T.load` in cell 3 is `torch.load`.
+        { cell_type: 'code', source: ['import torch as T\n'], metadata: {}, outputs: [], execution_count: null },
+        { cell_type: 'markdown', source: ['Load the checkpoint'], metadata: {} },
+        { cell_type: 'code', source: ['!pip install torch\n', 'state = T.load("model.pt")\n'], metadata: {}, outputs: [], execution_count: null },
+      ];
+      const metadata = { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, language_info: { name: 'python' } };
+      fs.writeFileSync(uri.fsPath, JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata, cells }, null, 1));
+      try {
+        const notebook = await vscode.workspace.openNotebookDocument(uri);
+        check(notebook.notebookType === 'jupyter-notebook', `the notebook type is ${notebook.notebookType}`);
+        await vscode.window.showNotebookDocument(notebook);
+        const cell = notebook.cellAt(2);
+        check(cell.document.languageId === 'python', `the torch.load cell's language is ${cell.document.languageId}`);
+        check(cell.document.uri.scheme === 'vscode-notebook-cell', `the cell's URI is ${cell.document.uri.toString()}`);
+        const d = await poll('a SAI202 diagnostic on the torch.load cell', () => findingsIn(cell.document.uri).find((x) => codeOf(x) === 'SAI202'));
+        check(d.range.start.line === 1 && d.range.start.character === 8, `SAI202 is at ${d.range.start.line}:${d.range.start.character} of the cell, not 1:8`);
+        check(findingsIn(notebook.cellAt(0).document.uri).length === 0, 'the import cell has findings');
+        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', cell.document.uri, d.range, vscode.CodeActionKind.QuickFix.value);
+        const fix = actions.find((a) => a.title === 'Add `weights_only=True`');
+        check(fix?.edit, `no "Add \`weights_only=True\`" for the cell; offered: ${JSON.stringify(actions.map((a) => a.title))}`);
+        const targets = fix.edit.entries().map(([u]) => u.toString());
+        check(targets.length === 1 && targets[0] === cell.document.uri.toString(), `the fix edits ${JSON.stringify(targets)}`);
+        check(await vscode.workspace.applyEdit(fix.edit), 'applyEdit(Add `weights_only=True`) returned false');
+        check(/T\.load\("model\.pt", weights_only=True\)/.test(cell.document.getText()), `the cell is now ${JSON.stringify(cell.document.getText())}`);
+        await poll('SAI202 to disappear from the cell', () => !findingsIn(cell.document.uri).some((x) => codeOf(x) === 'SAI202'));
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        fs.rmSync(uri.fsPath, { force: true });
+      }
+    }],
   ];
 
   for (const [name, body] of checks) {
