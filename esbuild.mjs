@@ -31,7 +31,9 @@ const options = {
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  external: ['vscode'],
+  // xmlbuilder2: an optional dependency of @cyclonedx/cyclonedx-library's XML serialiser, which the AI BOM (JSON only)
+  // never loads; the library requires it inside a try and reports it missing only if XML is asked for.
+  external: ['vscode', 'xmlbuilder2'],
   // The sources `import` web-tree-sitter; without this esbuild would bundle its ES-module build, which reads
   // `import.meta.url` and breaks inside a CommonJS bundle. The package's own CommonJS build is the right one here.
   alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },

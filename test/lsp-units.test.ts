@@ -148,7 +148,7 @@ describe('settings', () => {
     assert.deepEqual(normalizeSettings(undefined), { ...DEFAULT_SETTINGS });
     const problems: string[] = [];
     const s = normalizeSettings({ enable: 'no', run: 'onSave', rules: { sai202: 'error', SAI1: 'off', SAI3: 'loud' }, minConfidence: 'max', exclude: ['a/', 3], maxFileSizeKb: -1 }, problems);
-    assert.deepEqual(s, { enable: true, run: 'onSave', rules: { SAI202: 'error', SAI1: 'off' }, minConfidence: 'low', exclude: ['a/'], maxFileSizeKb: DEFAULT_SETTINGS.maxFileSizeKb, 'threatModel.path': DEFAULT_SETTINGS['threatModel.path'] });
+    assert.deepEqual(s, { enable: true, run: 'onSave', rules: { SAI202: 'error', SAI1: 'off' }, minConfidence: 'low', exclude: ['a/'], maxFileSizeKb: DEFAULT_SETTINGS.maxFileSizeKb, 'threatModel.path': DEFAULT_SETTINGS['threatModel.path'], 'bom.path': DEFAULT_SETTINGS['bom.path'], maxModelFileSizeMb: DEFAULT_SETTINGS.maxModelFileSizeMb });
     assert.equal(problems.length, 5, problems.join('\n'));
   });
 

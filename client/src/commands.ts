@@ -7,6 +7,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import {
   DOCS_SCHEME,
   docsUriPath,
+  exportBomRequest,
   ruleDocumentationRequest,
   scanWorkspaceRequest,
   type ParamsOf,
@@ -101,6 +102,62 @@ export function showProblems(): () => Promise<void> {
       await vscode.commands.executeCommand('workbench.panel.markers.view.focus');
     } catch {
       await vscode.commands.executeCommand('workbench.actions.view.problems');
+    }
+  };
+}
+
+/**
+ * "Secure AI: Export AI Bill of Materials": the server writes the CycloneDX 1.6 AI BOM of a workspace folder (asked
+ * for in a multi-root workspace) to its `secureAi.bom.path` file, which must stay inside the folder, and the file
+ * opens. A file there that secure-ai did not write is replaced only after asking. Like the threat model, it works in
+ * restricted mode: the server reads files and writes one, and runs nothing from the workspace.
+ */
+export function exportBom(state: ExtensionState): () => Promise<void> {
+  return async () => {
+    const fail = (message: string) => {
+      state.output.appendLine(message);
+      void vscode.window.showErrorMessage(message);
+    };
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) return fail('Secure AI: open a folder first; the AI bill of materials describes a workspace folder.');
+    const folder = folders.length === 1 ? folders[0] : await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder should the AI bill of materials describe?' });
+    if (!folder) return;
+    const client = state.client;
+    if (!client) return fail('Secure AI: the AI bill of materials was not written: the Secure AI server is not running.');
+    const folderUri = folder.uri.toString();
+    const confirmReplace = async (uri: string) => {
+      const name = vscode.workspace.asRelativePath(vscode.Uri.parse(uri));
+      const choice = await vscode.window.showWarningMessage(
+        `${name} exists and was not written by Secure AI. Replace it with the AI bill of materials?`,
+        { modal: true, detail: 'Its current content will be lost. Change secureAi.bom.path to write the BOM elsewhere.' },
+        'Replace',
+      );
+      return choice === 'Replace';
+    };
+    const write = (force: boolean) =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Secure AI: exporting the AI bill of materials of ${folder.name}` }, () =>
+        request(client, exportBomRequest, { folderUri, mode: 'write', force }),
+      );
+    try {
+      const plan = await request(client, exportBomRequest, { folderUri, mode: 'plan' });
+      let force = false;
+      if (plan.exists && !plan.ours) {
+        if (!(await confirmReplace(plan.uri))) return;
+        force = true;
+      }
+      let result = await write(force);
+      if (!result.written) {
+        // The file changed between the two requests into one secure-ai did not write.
+        if (!(await confirmReplace(result.uri))) return;
+        result = await write(true);
+        if (!result.written) return;
+      }
+      await vscode.window.showTextDocument(vscode.Uri.parse(result.uri), { preview: false });
+      const message = `Secure AI wrote ${vscode.workspace.asRelativePath(vscode.Uri.parse(result.uri))} (CycloneDX 1.6: ${result.summary ?? 'done'}).`;
+      state.output.appendLine(message);
+      void vscode.window.showInformationMessage(message);
+    } catch (err) {
+      fail(`Secure AI: the AI bill of materials was not written: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
 }

@@ -60,10 +60,14 @@ export function normalizeSettings(raw: unknown, problems: string[] = []): Settin
   }
 
   // VS Code sends `secureAi.threatModel.path` nested (`{ threatModel: { path } }`); other clients may send it flat.
-  const tm = isRecord(raw.threatModel) ? raw.threatModel.path : raw['threatModel.path'];
-  let threatModelPath = d['threatModel.path'];
-  if (typeof tm === 'string' && tm.trim() !== '') threatModelPath = tm.trim();
-  else if (tm !== undefined && tm !== null) problems.push(`secureAi.threatModel.path: ${JSON.stringify(tm)} is not a file path; using ${JSON.stringify(threatModelPath)}`);
+  const filePath = (section: 'threatModel' | 'bom'): string => {
+    const key = `${section}.path` as const;
+    const nested = raw[section];
+    const v = isRecord(nested) ? nested.path : raw[key];
+    if (typeof v === 'string' && v.trim() !== '') return v.trim();
+    if (v !== undefined && v !== null) problems.push(`secureAi.${key}: ${JSON.stringify(v)} is not a file path; using ${JSON.stringify(d[key])}`);
+    return d[key];
+  };
 
   return {
     enable: pick('enable', isBool, d.enable),
@@ -72,7 +76,9 @@ export function normalizeSettings(raw: unknown, problems: string[] = []): Settin
     minConfidence: pick('minConfidence', isConfidence, d.minConfidence),
     exclude,
     maxFileSizeKb: pick('maxFileSizeKb', isSize, d.maxFileSizeKb),
-    'threatModel.path': threatModelPath,
+    'threatModel.path': filePath('threatModel'),
+    'bom.path': filePath('bom'),
+    maxModelFileSizeMb: pick('maxModelFileSizeMb', isSize, d.maxModelFileSizeMb),
   };
 }
 

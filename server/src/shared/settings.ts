@@ -16,6 +16,13 @@ export interface Settings {
   maxFileSizeKb: number;
   /** Where "Secure AI: Generate Threat Model" writes, relative to the workspace folder (never outside it). */
   'threatModel.path': string;
+  /** Where "Secure AI: Export AI Bill of Materials" writes, relative to the workspace folder (never outside it). */
+  'bom.path': string;
+  /**
+   * Model files (`.pt`, `.pkl`, …) larger than this (in MB) are not scanned for code (SAI210): they get a notice.
+   * Scanning reads only the pickle streams of an archive, but a plain pickle is read whole.
+   */
+  maxModelFileSizeMb: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -26,6 +33,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   exclude: [],
   maxFileSizeKb: 2048,
   'threatModel.path': 'THREAT_MODEL.md',
+  'bom.path': 'ai-bom.cdx.json',
+  maxModelFileSizeMb: 512,
 });
 
 export function withDefaults(partial: Partial<Settings> | undefined): Settings {
