@@ -37,10 +37,19 @@ function closeOpen(cases: Case[], last: number): void {
   for (const c of cases) if (c.last === Number.MAX_SAFE_INTEGER) c.last = last;
 }
 
+/** Fixture files: Python sources, and for manifest rules requirements (.txt), TOML, setup.cfg and YAML files. */
+export const FIXTURE_FILE = /^SAI\d{3}-.*\.(py|txt|toml|cfg|yml)$/;
+
+export function isFixture(name: string): boolean {
+  return FIXTURE_FILE.test(name) && !/\.fixed\.\w+$/.test(name);
+}
+
 export function fixtureFiles(): string[] {
-  return fs
-    .readdirSync(DIR)
-    .filter((f) => /^SAI\d{3}-.*\.py$/.test(f) && !f.endsWith('.fixed.py'))
-    .sort();
+  return fs.readdirSync(DIR).filter(isFixture).sort();
+}
+
+/** Where the fixed twin of a fixture lives: `SAI702-requirements.txt` → `SAI702-requirements.fixed.txt`. */
+export function fixedTwin(name: string): string {
+  return name.replace(/\.(\w+)$/, '.fixed.$1');
 }
 

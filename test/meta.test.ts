@@ -10,7 +10,7 @@ import { GUIDELINES } from '../server/src/guidelines/guidelines';
 import { RULES } from '../server/src/rules';
 import { ruleFileName, ruleMarkdown, withRulesTable } from '../server/src/rules/docs';
 import { FIXTURES, ROOT } from './helpers';
-import { parseCases } from './fixture-cases';
+import { isFixture, parseCases } from './fixture-cases';
 
 const RULE_DIR = path.join(ROOT, 'server', 'src', 'rules');
 const MIN_CASES = 8;
@@ -34,7 +34,8 @@ describe('rule registry', () => {
         assert.match(rule.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
         assert.ok(rule.hazard.length > 5);
         assert.ok(rule.message.endsWith('.'), 'the message is one sentence ending with a full stop');
-        assert.ok(rule.triggers.length > 0);
+        assert.ok(rule.check || rule.checkManifest || rule.reads?.length, 'the rule checks nothing');
+        if (rule.check) assert.ok(rule.triggers.length > 0, 'a Python check needs trigger words');
         for (const k of ['why', 'example', 'useInstead'] as const) assert.ok(rule.docs[k].trim().length > 20, `docs.${k}`);
         assert.ok(rule.docs.references.length > 0);
         for (const r of rule.docs.references) assert.match(r, /^https:\/\//);
@@ -48,7 +49,7 @@ describe('rule registry', () => {
 
       test(`has a fixture with at least ${MIN_CASES} positive and ${MIN_CASES} negative cases`, () => {
         const dir = path.join(FIXTURES, 'rules');
-        const fixtures = fs.readdirSync(dir).filter((f) => f.startsWith(`${rule.id}-`) && f.endsWith('.py') && !f.endsWith('.fixed.py'));
+        const fixtures = fs.readdirSync(dir).filter((f) => f.startsWith(`${rule.id}-`) && isFixture(f));
         assert.ok(fixtures.length > 0, 'no fixture');
         const cases = fixtures.flatMap((f) => parseCases(fs.readFileSync(path.join(dir, f), 'utf8'))).filter((c) => c.ruleId === rule.id);
         assert.ok(cases.filter((c) => c.kind === 'expect').length >= MIN_CASES, 'too few `# expect:` cases');

@@ -10,13 +10,32 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze, initEngine } from '../server/src/engine/analyze';
+import { analyzeManifest } from '../server/src/engine/analyze-manifest';
+import type { ProjectFacts } from '../server/src/engine/project';
+import type { ManifestKind } from '../server/src/manifests';
 import { applyEdits } from '../server/src/engine/edits';
 import { RULES_BY_ID } from '../server/src/rules';
 import { DEFAULT_SETTINGS } from '../server/src/shared/settings';
 import { FIXTURES, pyCompileError } from './helpers';
-import { fixtureFiles, parseCases } from './fixture-cases';
+import { fixedTwin, fixtureFiles, parseCases } from './fixture-cases';
 
 const DIR = path.join(FIXTURES, 'rules');
+
+/**
+ * The project every Python fixture is analysed in: the model scanner has flagged two files under `models/` (which
+ * need not exist: these are the scanner's conclusions, which SAI210 puts on the calls that load them).
+ */
+const FIXTURE_PROJECT: ProjectFacts = {
+  roots: [DIR],
+  artifacts: {
+    [path.join(DIR, 'models', 'evil.pt')]: { severity: 'error', summary: 'its pickle imports `os.system`' },
+    [path.join(DIR, 'models', 'objects.npy')]: { severity: 'error', summary: 'its object array\'s pickle imports `os.system`' },
+    [path.join(DIR, 'models', 'odd.pkl')]: { severity: 'warning', summary: 'its pickle imports `acme.Model`, which is not on the allowlist' },
+  },
+};
+
+/** Manifest fixtures say their kind by extension; their names do not follow the manifests' own. */
+const MANIFEST_KIND: Record<string, ManifestKind> = { '.txt': 'requirements', '.toml': 'pyproject', '.cfg': 'setup-cfg', '.yml': 'conda-environment' };
 before(async () => {
   await initEngine();
 });
@@ -28,7 +47,12 @@ describe('rule fixtures', () => {
       assert.ok(RULES_BY_ID.has(ruleId), `${file}: no rule ${ruleId} is registered`);
       const text = fs.readFileSync(path.join(DIR, file), 'utf8');
       const cases = parseCases(text);
-      const result = analyze(text, file, DEFAULT_SETTINGS, { select: [ruleId] });
+      const ext = path.extname(file);
+      const result =
+        ext === '.py'
+          ? analyze(text, file, DEFAULT_SETTINGS, { select: [ruleId], project: FIXTURE_PROJECT })
+          : analyzeManifest(text, path.join(DIR, file), DEFAULT_SETTINGS, { select: [ruleId], kind: MANIFEST_KIND[ext] });
+      assert.deepEqual(result.notices, [], `${file}: notices`);
       const reported = result.findings.filter((f) => !f.suppressed);
       const problems: string[] = [];
       for (const f of reported) {
@@ -43,14 +67,14 @@ describe('rule fixtures', () => {
       }
       assert.deepEqual(problems, [], `${file}:\n  ${problems.join('\n  ')}`);
 
-      const fixedPath = path.join(DIR, file.replace(/\.py$/, '.fixed.py'));
+      const fixedPath = path.join(DIR, fixedTwin(file));
       const fixes = reported.filter((f) => f.fix).length;
       assert.ok(fixes === 0 || fs.existsSync(fixedPath), `${file}: ${fixes} findings carry fixes but ${path.basename(fixedPath)} is missing`);
       if (fs.existsSync(fixedPath)) {
         const edits = reported.flatMap((f) => f.fix?.edits ?? []);
         const fixed = applyEdits(text, edits);
         assert.equal(fixed, fs.readFileSync(fixedPath, 'utf8'), `${file}: applying every fix differs from ${path.basename(fixedPath)}`);
-        assert.equal(pyCompileError(fixed, path.basename(fixedPath)), undefined, `${file}: the fixed code does not compile`);
+        if (ext === '.py') assert.equal(pyCompileError(fixed, path.basename(fixedPath)), undefined, `${file}: the fixed code does not compile`);
       }
     });
   }

@@ -3,8 +3,9 @@
  * error (including a path that cannot be read).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { activeRules } from '../engine/analyze';
+import { enabledRules } from '../engine/analyze';
 import type { Rule } from '../engine/rule';
 import type { Confidence } from '../engine/types';
 import { RULES } from '../rules';
@@ -19,6 +20,7 @@ import { describeFsError } from './paths';
 import { defaultJobs, scanFiles } from './scan';
 import { summarise, type ReportInput } from './summary';
 import { addThreatModelCommand } from './threat-model';
+import { addBomCommand } from './bom';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -38,6 +40,7 @@ interface ScanFlags {
   minConfidence: Confidence;
   showSuppressed?: boolean;
   maxFileSizeKb?: number;
+  maxModelFileSizeMb?: number;
   exclude?: string[];
   gitignore: boolean;
   jobs?: number;
@@ -83,6 +86,14 @@ function writeReport(text: string, output: string | undefined): void {
   }
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function warn(message: string): void {
   process.stderr.write(`secure-ai: warning: ${message}\n`);
 }
@@ -96,6 +107,7 @@ async function scanCommand(paths: string[], flags: ScanFlags): Promise<number> {
   const settings = withDefaults({
     minConfidence: flags.minConfidence,
     ...(flags.maxFileSizeKb !== undefined ? { maxFileSizeKb: flags.maxFileSizeKb } : {}),
+    ...(flags.maxModelFileSizeMb !== undefined ? { maxModelFileSizeMb: flags.maxModelFileSizeMb } : {}),
   });
   const exclude = [...settings.exclude, ...(flags.exclude ?? [])];
 
@@ -106,8 +118,17 @@ async function scanCommand(paths: string[], flags: ScanFlags): Promise<number> {
   }
   for (const w of collected.warnings) warn(w);
 
-  const reports = await scanFiles(collected.files, { settings, select, ignore, jobs: flags.jobs ?? defaultJobs() });
-  const rules: Rule[] = activeRules(settings, { select, ignore }).map((r) => r.rule);
+  // A model file's relative path in code is read against the folders scanned and the current folder.
+  const roots = [...new Set([...(paths.length ? paths : ['.']).map((p) => path.resolve(cwd, p)).filter(isDirectory), cwd])];
+  const reports = await scanFiles(collected.files, {
+    settings,
+    select,
+    ignore,
+    jobs: flags.jobs ?? defaultJobs(),
+    roots,
+    lockFiles: collected.lockFiles,
+  });
+  const rules: Rule[] = enabledRules(settings, { select, ignore });
   const input: ReportInput = { cwd, reports, rules, showSuppressed: flags.showSuppressed === true, version: packageVersion() };
 
   let text: string;
@@ -166,6 +187,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--min-confidence <level>', 'drop findings below this confidence').choices(['low', 'medium', 'high']).default('low'))
     .option('--show-suppressed', 'also list findings silenced by "# secure-ai: ignore[...]" comments')
     .option('--max-file-size-kb <n>', `skip (with a notice) files larger than this (default ${withDefaults({}).maxFileSizeKb})`, positiveInteger)
+    .option('--max-model-file-size-mb <n>', `skip (with a notice) model files larger than this (default ${withDefaults({}).maxModelFileSizeMb})`, positiveInteger)
     .option('--exclude <pattern>', 'skip paths matching this gitignore-style pattern (repeatable)', repeatable)
     .option('--no-gitignore', 'do not honour .gitignore files')
     .option('-j, --jobs <n>', `worker threads (default: available cores, here ${defaultJobs()})`, positiveInteger)
@@ -182,6 +204,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   addThreatModelCommand(program, setExit, { ok: EXIT_OK, error: EXIT_ERROR });
+  addBomCommand(program, setExit, { ok: EXIT_OK, error: EXIT_ERROR });
 
   return program;
 }

@@ -1,6 +1,7 @@
 /**
- * Which files a scan reads: the Python files under the folders given, minus what .gitignore files, `--exclude` patterns
- * and the usual environment and cache folders rule out. A file named on the command line is always scanned.
+ * Which files a scan reads: the Python files, notebooks, dependency manifests and model files under the folders given
+ * (see workspace/file-kinds.ts), minus what .gitignore files, `--exclude` patterns and the usual environment and
+ * cache folders rule out. A file named on the command line is always scanned. Lock files are listed on the side.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,8 @@ import {
   repositoryRoot,
   walkFiles,
 } from '../workspace/ignore-rules';
+import { looksLikeArtifact } from '../artifacts';
+import { fileKindOf, isLockFile, worthSniffing } from '../workspace/file-kinds';
 import { comparePaths, describeFsError, isInside, toPosix } from './paths';
 
 export { DEFAULT_SKIPPED_DIRS } from '../workspace/ignore-rules';
@@ -32,6 +35,29 @@ export interface CollectResult {
   errors: string[];
   /** Folders met on the walk that could not be read; the scan goes on without them. */
   warnings: string[];
+  /** Lock files met on the walk (`poetry.lock`, `uv.lock`, …): not scanned, but they cover the manifests beside them. */
+  lockFiles: string[];
+}
+
+/** The first bytes of a file, or nothing when it cannot be read. */
+export function readHead(file: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(64);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n);
+  } catch {
+    return new Uint8Array(0);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Whether the walk keeps a file: a kind we read, or an extension-less file that starts like a model file. */
+function wanted(file: string): boolean {
+  if (fileKindOf(file)) return true;
+  return worthSniffing(file) && looksLikeArtifact(readHead(file));
 }
 
 function errorFor(arg: string, err: unknown): string {
@@ -45,6 +71,7 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
   const exclude = opts.exclude?.length ? ignoreRules(opts.exclude) : undefined;
   const stacks = new Map<string, GitignoreStack>();
   const found = new Set<string>();
+  const lockFiles = new Set<string>();
   const errors: string[] = [];
   const warnings: string[] = [];
 
@@ -70,7 +97,7 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
       errors.push(errorFor(arg, err));
     }
   }
-  if (errors.length) return { files: [], errors, warnings };
+  if (errors.length) return { files: [], errors, warnings, lockFiles: [] };
 
   for (const root of roots) {
     let stack: GitignoreStack | undefined;
@@ -101,10 +128,17 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
         }
         return false;
       },
-      (p) => p.endsWith('.py') && !excluded(p, false) && !stack?.ignored(p, false),
+      (p) => {
+        if (excluded(p, false) || stack?.ignored(p, false)) return false;
+        if (isLockFile(p)) {
+          lockFiles.add(path.resolve(p));
+          return false;
+        }
+        return wanted(p);
+      },
     );
     for (const file of crawler.sync()) found.add(path.resolve(file));
   }
 
-  return { files: [...found].sort(comparePaths), errors, warnings };
+  return { files: [...found].sort(comparePaths), errors, warnings, lockFiles: [...lockFiles].sort(comparePaths) };
 }

@@ -1,6 +1,6 @@
 /**
  * The JSON report, for scripts. Lines and columns are 1-based; columns count UTF-16 code units; `endColumn` is the
- * column just after the last character (as in SARIF).
+ * column just after the last character (as in SARIF). In a notebook, `cell` names the cell and lines count within it.
  */
 import type { Confidence, Finding, FixSafety, Range, Severity } from '../engine/types';
 import { displayPath } from './paths';
@@ -16,6 +16,8 @@ export interface JsonRegion {
 
 export interface JsonFinding extends JsonRegion {
   path: string;
+  /** In a notebook: the 1-based cell the finding is in; `line` and `column` then count within that cell. */
+  cell?: number;
   ruleId: string;
   severity: Severity;
   confidence: Confidence;
@@ -39,6 +41,7 @@ function region(r: Range): JsonRegion {
 function jsonFinding(f: Finding, path: string): JsonFinding {
   const out: JsonFinding = {
     path,
+    ...(f.cell !== undefined ? { cell: f.cell } : {}),
     ruleId: f.ruleId,
     ...region(f.range),
     severity: f.severity,

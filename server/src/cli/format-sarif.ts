@@ -124,8 +124,11 @@ function artifactLocation(file: string, cwd: string): sarif.ArtifactLocation {
   return { uri: pathToFileURL(file).href };
 }
 
-function region(r: Range): sarif.Region {
-  return { startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
+/** A region; in a notebook its lines count within the cell, which the region's properties name (1-based). */
+function region(r: Range, cell?: number): sarif.Region {
+  const out: sarif.Region = { startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
+  if (cell !== undefined) out.properties = { cell };
+  return out;
 }
 
 function sarifResult(f: Finding, location: sarif.ArtifactLocation, ruleIndex: Map<string, number>): sarif.Result {
@@ -135,7 +138,7 @@ function sarifResult(f: Finding, location: sarif.ArtifactLocation, ruleIndex: Ma
     ...(index !== undefined ? { ruleIndex: index } : {}),
     level: LEVEL[f.severity],
     message: { text: f.message },
-    locations: [{ physicalLocation: { artifactLocation: location, region: region(f.range) } }],
+    locations: [{ physicalLocation: { artifactLocation: location, region: region(f.range, f.cell) } }],
     properties: { confidence: f.confidence, guidelines: [...f.guidelines] },
   };
   if (f.fix && f.fix.edits.length) {
@@ -145,7 +148,7 @@ function sarifResult(f: Finding, location: sarif.ArtifactLocation, ruleIndex: Ma
         artifactChanges: [
           {
             artifactLocation: location,
-            replacements: f.fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.newText } })),
+            replacements: f.fix.edits.map((e) => ({ deletedRegion: region(e.range, f.cell), insertedContent: { text: e.newText } })),
           },
         ],
       },

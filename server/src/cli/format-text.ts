@@ -41,7 +41,8 @@ export function formatText(input: ReportInput, style: TextStyle): string {
     const findings = shownFindings(report, input.showSuppressed);
     if (findings.length === 0 && report.notices.length === 0) continue;
     out.push(paint('underline', displayPath(report.path, input.cwd)));
-    const pos = (f: Finding) => `${f.range.start.line + 1}:${f.range.start.character + 1}`;
+    // In a notebook the line and column are within the cell: `cell 3:2:5`.
+    const pos = (f: Finding) => `${f.cell !== undefined ? `cell ${f.cell}:` : ''}${f.range.start.line + 1}:${f.range.start.character + 1}`;
     const posWidth = Math.max(0, ...findings.map((f) => pos(f).length));
     const sevWidth = Math.max(0, ...findings.map((f) => f.severity.length));
     const idWidth = Math.max(0, ...findings.map((f) => f.ruleId.length));

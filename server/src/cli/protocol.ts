@@ -6,7 +6,7 @@ import type { FileReport } from './report';
 /** Handed to each worker as `workerData`. */
 export interface WorkerConfig {
   settings: Settings;
-  options: Pick<AnalyzeOptions, 'select' | 'ignore'>;
+  options: Pick<AnalyzeOptions, 'select' | 'ignore' | 'project'>;
 }
 
 export interface BatchMessage {

@@ -4,9 +4,15 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { initEngine, type AnalyzeOptions } from '../engine/analyze';
+import { initEngine } from '../engine/analyze';
 import { withDefaults, type Settings } from '../shared/settings';
+import { artifactFindings, artifactNotices } from '../rules/SAI210-unsafe-model-artifact';
+import { looksLikeArtifact } from '../artifacts';
+import { fileKindOf } from '../workspace/file-kinds';
+import { buildFacts, readManifests, scanArtifacts } from '../workspace/project-facts';
 import { analyseFile } from './analyse-file';
+import { readHead } from './files';
+import type { WorkerConfig } from './protocol';
 import { DEFAULT_WORKER_SCRIPT, runPool } from './pool';
 import type { FileReport } from './report';
 
@@ -27,6 +33,10 @@ export interface ScanOptions {
   workerScript?: string;
   /** Wall-clock time a worker may spend on one file of `bytes` bytes (workers only). Default: `fileTimeLimitMs`. */
   fileTimeLimitMs?: (bytes: number) => number;
+  /** The folders scanned: a model file's relative path in code is read against them too. Default: none. */
+  roots?: string[];
+  /** Lock files found beside the files (see `collectFiles`). */
+  lockFiles?: string[];
 }
 
 function debug(message: string): void {
@@ -45,9 +55,39 @@ export function defaultJobs(): number {
   return Math.min(cores, MAX_DEFAULT_JOBS);
 }
 
+/**
+ * Scan files of every kind. Model files go first, in this thread (each scan is bounded and mostly I/O), together
+ * with the manifests' facts; then Python files, notebooks and manifests are analysed with those facts, so that a
+ * `torch.load` of a flagged file is flagged too.
+ */
 export async function scanFiles(files: string[], options: ScanOptions = {}): Promise<FileReport[]> {
   const settings = withDefaults(options.settings);
-  const analyzeOptions: Pick<AnalyzeOptions, 'select' | 'ignore'> = { select: options.select, ignore: options.ignore };
+  const artifactFiles = files.filter(isArtifactFile);
+  const artifactScans = await scanArtifacts(artifactFiles, settings.maxModelFileSizeMb);
+  const root = options.roots?.[0] ?? process.cwd();
+  const project = buildFacts(options.roots ?? [], readManifests(files, root, settings.maxFileSizeKb * 1024), options.lockFiles ?? [], artifactScans);
+  const select = { select: options.select, ignore: options.ignore };
+  const byPath = new Map<string, FileReport>();
+  for (const a of artifactScans) {
+    let report: FileReport;
+    if (a.report) report = { path: a.file, findings: artifactFindings(a.report, settings, select), notices: artifactNotices(a.report), parsed: true };
+    else if (a.skipped) report = { path: a.file, findings: [], notices: [{ kind: a.skipped.startsWith('could not read') ? 'unreadable' : 'too-large', message: a.skipped }], parsed: false };
+    else report = { path: a.file, findings: [], notices: [{ kind: 'internal-error', message: `could not scan the model file: ${a.error}` }], parsed: false };
+    byPath.set(a.file, report);
+  }
+  const rest = files.filter((f) => !byPath.has(f));
+  const analysed = await analyseFiles(rest, settings, { ...select, project }, options);
+  for (const r of analysed) byPath.set(r.path, r);
+  return files.map((f) => byPath.get(f)!);
+}
+
+/** A model file: by extension, or (a file of no known kind, such as one named on the command line) by its first bytes. */
+function isArtifactFile(file: string): boolean {
+  const kind = fileKindOf(file);
+  return kind === 'artifact' || (kind === undefined && looksLikeArtifact(readHead(file)));
+}
+
+async function analyseFiles(files: string[], settings: Settings, analyzeOptions: WorkerConfig['options'], options: ScanOptions): Promise<FileReport[]> {
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   const workerScript = options.workerScript ?? DEFAULT_WORKER_SCRIPT;
   const minFiles = options.minFilesForWorkers ?? 4;

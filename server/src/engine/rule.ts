@@ -2,6 +2,7 @@
 import type { Node } from './parser';
 import type { CallSite, SemanticModel, Value } from './semantic';
 import { rangeOf } from './edits';
+import type { ManifestRuleContext } from './analyze-manifest';
 import type { ProjectFacts } from './project';
 import type { Confidence, Finding, Fix, Range, Severity } from './types';
 
@@ -42,6 +43,8 @@ export interface Rule {
   requires?: string[];
   /** The check on Python code (files and notebook programs). A rule that reads only other files has none. */
   check?(ctx: RuleContext): void;
+  /** The check on a dependency manifest (`requirements.txt`, `pyproject.toml`, …) or a notebook's `pip install`. */
+  checkManifest?(ctx: ManifestRuleContext): void;
   /**
    * Which other files the rule reads, so that docs and the registry can say so: `manifest` rules are run by
    * `analyzeManifest`; `artifact` findings come from the model-artifact scanner; `notebook-command` from the shell

@@ -59,7 +59,7 @@ export interface Finding {
 
 /** A file-level message that is not a finding: "could not decode", "too large". */
 export interface Notice {
-  kind: 'too-large' | 'not-decodable' | 'too-complex' | 'invalid-format' | 'internal-error';
+  kind: 'too-large' | 'not-decodable' | 'too-complex' | 'invalid-format' | 'not-scanned' | 'internal-error';
   message: string;
 }
 

@@ -1,5 +1,9 @@
 import { setKeywordArgument } from '../engine/edits';
 import type { Rule } from '../engine/rule';
+import { compareVersions } from '../manifests';
+
+/** The first PyTorch release whose `torch.load` defaults to `weights_only=True`. */
+const SAFE_DEFAULT_FROM = '2.6';
 
 const LOADERS = new Set(['torch.load', 'torch.serialization.load']);
 
@@ -19,7 +23,9 @@ export const rule: Rule = {
       'PyTorch 2.6 on), unpickling can import and call any Python function the file names, so loading a ' +
       'downloaded or shared checkpoint is running code from whoever wrote it. The NCSC guidelines ask that ' +
       'third-party models and serialised weights be treated as untrusted code (NCSC 1.3) and that the supply ' +
-      'chain be secured (NCSC 2.1). An explicit `weights_only=False` is reported as an error.',
+      'chain be secured (NCSC 2.1). An explicit `weights_only=False` is reported as an error. When the project\'s ' +
+      'manifests (`requirements*.txt`, `pyproject.toml`, `setup.cfg`, `environment.yml`) all require torch 2.6 or ' +
+      'later, a call without the argument drops to a hint, and the message says which manifest line decided it.',
     example: 'import torch\n\nstate = torch.load("checkpoint.pt")\nstate = torch.load(path, weights_only=False)',
     useInstead:
       'import torch\n\nstate = torch.load("checkpoint.pt", weights_only=True)\n# or, better, store weights as safetensors:\n' +
@@ -47,6 +53,19 @@ export const rule: Rule = {
           fix: fix('Replace `weights_only=False` with `weights_only=True`'),
         });
       } else if (v === undefined) {
+        const torch = ctx.project.torch;
+        if (torch && compareVersions(torch.minimum, SAFE_DEFAULT_FROM) >= 0) {
+          ctx.report({
+            node: call.node,
+            severity: 'hint',
+            confidence: call.mayPass('weights_only') ? 'low' : 'high',
+            message:
+              `\`torch.load\` without \`weights_only=True\` is safe only on PyTorch ${SAFE_DEFAULT_FROM} or later, where it is the default; ` +
+              `\`${torch.where}\` requires torch ${torch.minimum} or later, so this matters only where an older torch is installed.`,
+            fix: call.hasKwSplat ? undefined : fix('Add `weights_only=True`'),
+          });
+          continue;
+        }
         ctx.report({
           node: call.node,
           confidence: call.mayPass('weights_only') ? 'low' : 'high',

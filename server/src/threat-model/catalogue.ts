@@ -45,6 +45,8 @@ export interface ThreatTemplate {
   fromInventory?(ctx: TemplateContext): InventoryVerdict | undefined;
 }
 
+/** Findings about declared dependencies and where they come from (SAI701, SAI702): the dependency threat's evidence. */
+const DEPENDENCY_CWES = ['CWE-1104', 'CWE-1357', 'CWE-427'];
 const cites = (f: FindingRef, ...ids: string[]) => f.guidelines.some((g) => ids.some((id) => g === id || g.startsWith(`${id}.`)));
 const at = (e: Evidence) => `${e.path}:${e.line}`;
 
@@ -79,7 +81,7 @@ export const ML_TEMPLATES: ThreatTemplate[] = [
     cwe: ['CWE-494', 'CWE-829'],
     atlasMitigations: ['AML.M0014', 'AML.M0023'],
     takes: (f, ctx) =>
-      cites(f, 'AML.T0010.003', 'AML.T0010.001', 'CWE-829', 'CWE-494') && !cites(f, 'CWE-1104') && !ctx.datasetLines.has(at(f.evidence)),
+      cites(f, 'AML.T0010.003', 'AML.T0010.001', 'CWE-829', 'CWE-494') && !cites(f, ...DEPENDENCY_CWES) && !ctx.datasetLines.has(at(f.evidence)),
     notApplicable: ({ inventory }) =>
       inventory.models.some((m) => m.source !== 'local') ? undefined : 'no model is fetched from a hub, a registry or GitHub',
     fromInventory: ({ inventory }) => {
@@ -187,7 +189,8 @@ export const ML_TEMPLATES: ThreatTemplate[] = [
     atlas: ['AML.T0010.001'],
     cwe: ['CWE-1104'],
     atlasMitigations: ['AML.M0016', 'AML.M0023'],
-    takes: (f) => cites(f, 'CWE-1104'),
+    // A floating requirement a lock file covers (SAI701 at info) leaves the lock's verdict standing.
+    takes: (f) => cites(f, ...DEPENDENCY_CWES) && f.severity !== 'info',
     notApplicable: ({ inventory }) => (inventory.files.length || inventory.dependencies.length ? undefined : 'no Python code and no dependency file'),
     fromInventory: ({ inventory }) => {
       const ml = inventory.dependencies.filter((d) => d.ml);

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { collectFiles } from '../cli/files';
+import { fileKindOf } from '../workspace/file-kinds';
 import { packageVersion } from '../cli/package-info';
 import { scanFiles } from '../cli/scan';
 import { initEngine } from '../engine/analyze';
@@ -19,7 +20,7 @@ import { SemanticModel } from '../engine/semantic';
 import { withDefaults, type Settings } from '../shared/settings';
 import { GitignoreStack, SKIPPED_DIRS, ignoreRules, matchesUnder, repositoryRoot, toPosix, walkFiles } from '../workspace/ignore-rules';
 import type { WorkspaceFacts } from './build';
-import { LOCK_FILES, isRequirementsFile, parsePyproject, parseRequirementsTxt, toDependencies } from './dependencies';
+import { LOCK_FILES, isDependencyManifest, readDependencyManifest, toDependencies } from './dependencies';
 import { readGitInfo } from './git';
 import { INVENTORY_TRIGGERS, fileFacts, formatOfPath, unparsedFileFacts, type FileFacts } from './inventory';
 import type { Dependency, FindingRef, ModelFile, WorkspaceFile } from './types';
@@ -110,8 +111,7 @@ function otherFiles(root: string, settings: Settings): OtherFiles {
       const rel = toPosix(path.relative(root, file));
       return (
         !!formatOfPath(base) ||
-        isRequirementsFile(base) ||
-        base === 'pyproject.toml' ||
+        isDependencyManifest(rel) ||
         LOCK_FILES.has(base) ||
         MODEL_CARD.test(base) ||
         /^SECURITY\.md$/i.test(base) ||
@@ -137,10 +137,8 @@ function otherFiles(root: string, settings: Settings): OtherFiles {
         return '';
       }
     };
-    if (isRequirementsFile(base)) {
-      out.dependencies.push(...toDependencies(rel, parseRequirementsTxt(text())));
-    } else if (base === 'pyproject.toml') {
-      const p = parsePyproject(text());
+    if (isDependencyManifest(rel)) {
+      const p = readDependencyManifest(rel, text());
       out.dependencies.push(...toDependencies(rel, p.dependencies));
       if (rel === 'pyproject.toml' && p.name) out.projectName = p.name;
     } else if (LOCK_FILES.has(base)) {
@@ -186,7 +184,7 @@ export async function gatherWorkspace(root: string, options: GatherOptions = {})
 
   const collected = await collectFiles([abs], { cwd: abs, gitignore: options.gitignore ?? true, exclude: settings.exclude });
   if (collected.errors.length) throw new GatherError(collected.errors[0]);
-  const reports = await scanFiles(collected.files, { settings, jobs: options.jobs });
+  const reports = await scanFiles(collected.files, { settings, jobs: options.jobs, roots: [abs], lockFiles: collected.lockFiles });
   if (cancelled()) throw new GatherError('cancelled');
   const findings: FindingRef[] = [];
   let notAnalysed = 0;
@@ -205,7 +203,7 @@ export async function gatherWorkspace(root: string, options: GatherOptions = {})
       });
     }
   }
-  const files = await pythonFacts(collected.files, abs, settings, cancelled);
+  const files = await pythonFacts(collected.files.filter((f) => fileKindOf(f) === 'python'), abs, settings, cancelled);
   const other = otherFiles(abs, settings);
   const now = options.now ?? new Date();
   const git = readGitInfo(abs);

@@ -1,0 +1,135 @@
+/**
+ * `analyzeManifest(text, path, settings)`: the rules that read dependency manifests (requirements files,
+ * `pyproject.toml`, `setup.cfg`, conda `environment.yml`). Pure like `analyze`: the caller reads the file and says,
+ * through `ProjectFacts.lockFiles`, which lock files exist.
+ */
+import * as path from 'node:path';
+import { manifestKindOf, parseManifest, type ManifestKind, type ParsedManifest, type Span } from '../manifests';
+import { RULES } from '../rules';
+import { DEFAULT_SETTINGS, type Settings } from '../shared/settings';
+import { guidelineLabel, ruleSetting, type AnalyzeOptions } from './analyze';
+import type { ProjectFacts } from './project';
+import type { Rule } from './rule';
+import { findLineSuppression, lineDirectives } from './suppress';
+import { confidenceRank, type AnalysisResult, type Confidence, type Finding, type Fix, type Range, type Severity } from './types';
+
+export interface ManifestReport {
+  span: Span;
+  message?: string;
+  severity?: Severity;
+  confidence?: Confidence;
+  fix?: Fix;
+}
+
+export class ManifestRuleContext {
+  readonly findings: Array<Omit<Finding, 'message' | 'guidelines'> & { message: string }> = [];
+
+  constructor(
+    readonly rule: Rule,
+    readonly manifest: ParsedManifest,
+    /** The manifest's text (for a notebook, the `pip install` command's), which the spans index. */
+    readonly text: string,
+    readonly path: string,
+    /** The lock file (a path) that pins this manifest's dependencies, if there is one. */
+    readonly lockFile: string | undefined,
+  ) {}
+
+  report(r: ManifestReport): void {
+    this.findings.push({
+      ruleId: this.rule.id,
+      range: rangeOfSpan(r.span),
+      message: r.message ?? this.rule.message,
+      severity: r.severity ?? this.rule.severity,
+      confidence: r.confidence ?? this.rule.confidence,
+      fix: r.fix,
+    });
+  }
+}
+
+export function rangeOfSpan(s: Span): Range {
+  return { start: { line: s.line, character: s.character }, end: { line: s.endLine, character: s.endCharacter } };
+}
+
+/** A file name of each kind, for parsing text whose own name does not say its kind (fixtures, unsaved buffers). */
+const CANONICAL_NAME: Record<ManifestKind, string> = {
+  requirements: 'requirements.txt',
+  pyproject: 'pyproject.toml',
+  'setup-cfg': 'setup.cfg',
+  'conda-environment': 'environment.yml',
+};
+
+/** The lock file that covers `file`: one in its folder or a folder above it, or the file itself when fully hashed. */
+export function lockFileFor(file: string, manifest: ParsedManifest, project: ProjectFacts | undefined): string | undefined {
+  if (manifest.fullyHashed) return file;
+  const dir = path.dirname(path.resolve(file));
+  let best: string | undefined;
+  for (const lock of project?.lockFiles ?? []) {
+    const lockDir = path.dirname(path.resolve(lock));
+    const rel = path.relative(lockDir, dir);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    if (!best || lockDir.length > path.dirname(best).length) best = lock;
+  }
+  return best;
+}
+
+/** Run the manifest rules over a parsed manifest. Exported for notebooks' `pip install` lines. */
+export function checkManifest(
+  manifest: ParsedManifest,
+  text: string,
+  filePath: string,
+  settings: Settings,
+  options: AnalyzeOptions,
+  lockFile: string | undefined,
+): Finding[] {
+  const minRank = confidenceRank(settings.minConfidence);
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    if (!rule.checkManifest) continue;
+    const { on, severity } = ruleSetting(rule.id, settings, options);
+    if (!on) continue;
+    const ctx = new ManifestRuleContext(rule, manifest, text, filePath, lockFile);
+    rule.checkManifest(ctx);
+    const label = guidelineLabel(rule);
+    for (const f of ctx.findings) {
+      if (confidenceRank(f.confidence) < minRank) continue;
+      const finding: Finding = { ...f, severity: severity ?? f.severity, message: `${f.message} [${label}]`, guidelines: rule.guidelines };
+      if (!finding.fix) delete finding.fix;
+      findings.push(finding);
+    }
+  }
+  return findings;
+}
+
+/**
+ * Analyse one manifest. `kind` overrides what the file name says (a fixture, an untitled buffer). Invalid TOML or
+ * YAML, and requirement lines that cannot be read, come back as notices; the rest of the file is still checked.
+ */
+export function analyzeManifest(
+  text: string,
+  filePath: string,
+  settings: Settings = DEFAULT_SETTINGS,
+  options: AnalyzeOptions & { kind?: ManifestKind } = {},
+): AnalysisResult {
+  if (text.length > settings.maxFileSizeKb * 1024) {
+    const kb = Math.ceil(text.length / 1024);
+    return {
+      findings: [],
+      parsed: false,
+      notices: [{ kind: 'too-large', message: `the file is ${kb} KB, over the ${settings.maxFileSizeKb} KB limit (setting maxFileSizeKb), so it was not analysed` }],
+    };
+  }
+  const kind = options.kind ?? manifestKindOf(filePath);
+  if (!kind) return { findings: [], notices: [], parsed: false };
+  const manifest = parseManifest(options.kind ? CANONICAL_NAME[kind] : filePath, text);
+  const findings = checkManifest(manifest, text, filePath, settings, options, lockFileFor(filePath, manifest, options.project));
+  const directives = lineDirectives(text);
+  if (directives.size) {
+    for (const f of findings) {
+      const suppressed = findLineSuppression(directives, f);
+      if (suppressed) f.suppressed = suppressed;
+    }
+  }
+  findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId));
+  const notices = manifest.errors.map((e) => ({ kind: 'invalid-format' as const, message: `line ${e.span.line + 1}: ${e.message}` }));
+  return { findings, notices, parsed: true };
+}

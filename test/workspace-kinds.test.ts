@@ -1,0 +1,203 @@
+/**
+ * Issue 6 through the `secure-ai` command line (dist/cli.js): notebooks, dependency manifests and model files are
+ * scanned next to Python code, and the facts of one kind reach the rules of another. The model files are made here:
+ * by writing pickle opcodes and by the machine's `python3` with stand-in modules (see test/artifacts/python.ts).
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Ajv from 'ajv';
+import { lockFileFor } from '../server/src/engine/analyze-manifest';
+import { parseManifest } from '../server/src/manifests';
+import { torchFact } from '../server/src/workspace/project-facts';
+import { pythonArtifacts } from './artifacts/python';
+import { ROOT } from './helpers';
+
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const made: string[] = [];
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function project(files: Record<string, string | Uint8Array>): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'sai-kinds-')));
+  made.push(dir);
+  for (const [rel, content] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, content);
+  }
+  return dir;
+}
+
+interface Finding {
+  path: string;
+  cell?: number;
+  ruleId: string;
+  line: number;
+  column: number;
+  severity: string;
+  message: string;
+}
+
+function scan(cwd: string, args: string[] = []): { status: number | null; findings: Finding[]; notices: unknown[]; stdout: string } {
+  const r = spawnSync(process.execPath, [CLI, 'scan', ...args, '--format', 'json'], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  assert.ok(r.status === 0 || r.status === 1, `exit ${r.status}: ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as { findings: Finding[]; notices: unknown[] };
+  return { status: r.status, findings: report.findings, notices: report.notices, stdout: r.stdout };
+}
+
+function notebook(cells: Array<{ type?: 'code' | 'markdown'; source: string | string[] }>): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', language: 'python', display_name: 'Python 3' } },
+    cells: cells.map((c) => ({ cell_type: c.type ?? 'code', metadata: {}, source: c.source, ...(c.type === 'markdown' ? {} : { outputs: [], execution_count: null }) })),
+  });
+}
+
+const NOTEBOOK = notebook([
+  { source: ['import torch\n', 'from pathlib import Path\n'] },
+  { type: 'markdown', source: '## Load the checkpoint' },
+  { source: '%%time\nckpt = Path("ckpt.pt")\nstate = torch.load(ckpt)\n' },
+]);
+
+describe('done when (issue 6)', () => {
+  test('a notebook with `import torch` in one cell and `torch.load` in another gets the finding, with its cell', () => {
+    const dir = project({ 'explore.ipynb': NOTEBOOK });
+    const { findings } = scan(dir, ['--select', 'SAI202']);
+    assert.deepEqual(
+      findings.map((f) => [f.path, f.cell, f.ruleId, f.line, f.column]),
+      [['explore.ipynb', 3, 'SAI202', 3, 9]],
+    );
+    const text = spawnSync(process.execPath, [CLI, 'scan', '--select', 'SAI202'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    assert.match(text.stdout, /cell 3:3:9\s+warning\s+SAI202/);
+  });
+
+  test('the SARIF region of a notebook finding names the cell and validates against the schema', () => {
+    const dir = project({ 'explore.ipynb': NOTEBOOK });
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--select', 'SAI202', '--format', 'sarif'], { cwd: dir, encoding: 'utf8' });
+    const log = JSON.parse(r.stdout);
+    const result = log.runs[0].results[0];
+    assert.equal(result.locations[0].physicalLocation.artifactLocation.uri, 'explore.ipynb');
+    assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: 3, startColumn: 9, endLine: 3, endColumn: 25, properties: { cell: 3 } });
+    const file = path.join(ROOT, 'node_modules', '@microsoft', 'jest-sarif', 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json');
+    const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    delete schema.$schema;
+    delete schema.id;
+    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false }).compile(schema);
+    assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
+  });
+
+  test('a requirements.txt with `transformers>=4` is flagged; a pinned one is not', () => {
+    const dir = project({ 'requirements.txt': 'numpy\ntransformers>=4\ntorch==2.6.0\n' });
+    const { findings, status } = scan(dir);
+    assert.equal(status, 1);
+    assert.deepEqual(
+      findings.map((f) => [f.path, f.ruleId, f.line, f.severity]),
+      [['requirements.txt', 'SAI701', 2, 'warning']],
+    );
+    assert.match(findings[0].message, /`transformers>=4` only sets a lower bound/);
+  });
+
+  test('a lock file beside the manifest lowers SAI701 to info and says which', () => {
+    const dir = project({ 'requirements.txt': 'transformers>=4\n', 'poetry.lock': '# lock\n' });
+    const { findings } = scan(dir);
+    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['SAI701', 'info']]);
+    assert.match(findings[0].message, /`poetry\.lock` pins the installed versions/);
+  });
+
+  test('a crafted .pt whose pickle imports os.system is an error on the file and on the line that loads it; a clean checkpoint is not', () => {
+    const a = pythonArtifacts();
+    const dir = project({
+      'models/evil.pt': a.torch_zip_evil,
+      'models/clean.pt': a.torch_zip_clean,
+      'train.py': 'import torch\n\nbad = torch.load("models/evil.pt", weights_only=False)\ngood = torch.load("models/clean.pt", weights_only=True)\n',
+    });
+    const { findings } = scan(dir, ['--select', 'SAI210']);
+    const onFile = findings.filter((f) => f.path === 'models/evil.pt');
+    assert.ok(onFile.length >= 1, JSON.stringify(findings));
+    assert.ok(onFile.every((f) => f.severity === 'error'));
+    assert.match(onFile[0].message, /system/);
+    const onCode = findings.filter((f) => f.path === 'train.py');
+    assert.deepEqual(onCode.map((f) => [f.line, f.column, f.severity]), [[3, 18, 'error']]);
+    assert.match(onCode[0].message, /`torch\.load` loads `models\/evil\.pt`: .*system/);
+    assert.equal(findings.filter((f) => f.path === 'models/clean.pt').length, 0);
+  });
+
+  test('a model file without an extension is found by its magic bytes', () => {
+    const a = pythonArtifacts();
+    const dir = project({ 'weights/pytorch_model': a.evil_p2, 'notes/README': 'plain text\n' });
+    const { findings } = scan(dir, ['--select', 'SAI210']);
+    assert.deepEqual([...new Set(findings.map((f) => f.path))], ['weights/pytorch_model']);
+  });
+});
+
+describe('facts across kinds', () => {
+  test('torch >= 2.6 in the manifests turns SAI202 into a hint that names the manifest line', () => {
+    const dir = project({ 'requirements.txt': 'torch>=2.6\n', 'app.py': 'import torch\nm = torch.load("m.pt")\n' });
+    const { findings } = scan(dir, ['--select', 'SAI202']);
+    assert.deepEqual(findings.map((f) => [f.path, f.severity]), [['app.py', 'hint']]);
+    assert.match(findings[0].message, /`requirements\.txt:1` requires torch 2\.6 or later/);
+  });
+
+  test('one manifest that leaves torch unbounded keeps SAI202 a warning', () => {
+    const dir = project({ 'requirements.txt': 'torch>=2.6\n', 'pyproject.toml': '[project]\nname="x"\ndependencies=["torch"]\n', 'app.py': 'import torch\nm = torch.load("m.pt")\n' });
+    const { findings } = scan(dir, ['--select', 'SAI202']);
+    assert.deepEqual(findings.map((f) => f.severity), ['warning']);
+  });
+
+  test('torchFact takes the lowest bound and is undefined without one', () => {
+    const m = (display: string, text: string) => ({ file: display, display, parsed: parseManifest(display, text) });
+    assert.deepEqual(torchFact([m('a/requirements.txt', 'torch==2.7.1\n'), m('requirements.txt', 'x\ntorch>=2.6\n')]), { minimum: '2.6', where: 'requirements.txt:2' });
+    assert.equal(torchFact([m('requirements.txt', 'numpy\n')]), undefined);
+    assert.equal(torchFact([m('requirements.txt', 'torch<3\n')]), undefined);
+  });
+
+  test('lockFileFor: a lock in the folder or above covers a manifest; one in a sibling folder does not', () => {
+    const parsed = parseManifest('requirements.txt', 'torch\n');
+    const root = path.resolve('/w');
+    const lock = path.join(root, 'uv.lock');
+    assert.equal(lockFileFor(path.join(root, 'svc', 'requirements.txt'), parsed, { lockFiles: [lock] }), lock);
+    assert.equal(lockFileFor(path.join(root, 'svc', 'requirements.txt'), parsed, { lockFiles: [path.join(root, 'other', 'uv.lock')] }), undefined);
+    const hashed = parseManifest('requirements.txt', 'torch==2.6.0 --hash=sha256:' + 'a'.repeat(64) + '\n');
+    assert.equal(lockFileFor('/w/requirements.txt', hashed, {}), '/w/requirements.txt');
+  });
+
+  test('notebook shell lines: `!pip install` goes through SAI701/SAI702, `!wget` of a model through SAI104', () => {
+    const dir = project({
+      'nb.ipynb': notebook([
+        { source: '!pip install "transformers>=4" --extra-index-url http://pypi.example.com/simple\n' },
+        { source: '%pip install torch==2.6.0\n!wget https://example.com/files/model.safetensors\n' },
+      ]),
+    });
+    const { findings } = scan(dir);
+    assert.deepEqual(
+      findings.map((f) => [f.cell, f.line, f.ruleId, f.severity]),
+      [
+        [1, 1, 'SAI701', 'warning'],
+        [1, 1, 'SAI702', 'error'],
+        [2, 2, 'SAI104', 'warning'],
+      ],
+    );
+  });
+
+  test('a model file over --max-model-file-size-mb gets a notice, not a scan', () => {
+    const dir = project({ 'models/big.pkl': new Uint8Array(2 * 1024 * 1024 + 1), 'models/small.pkl': pythonArtifacts().evil_p2 });
+    const { findings, notices } = scan(dir, ['--max-model-file-size-mb', '2']);
+    assert.deepEqual([...new Set(findings.map((f) => f.path))], ['models/small.pkl']);
+    assert.equal(notices.length, 1);
+    assert.match(JSON.stringify(notices[0]), /big\.pkl.*3 MB, over the 2 MB limit \(setting maxModelFileSizeMb\)/);
+  });
+
+  test('a notebook that is not JSON gets one clear notice and no crash', () => {
+    const dir = project({ 'broken.ipynb': '{"cells": [' });
+    const { notices, status } = scan(dir);
+    assert.equal(status, 0);
+    assert.equal(notices.length, 1);
+    assert.match(JSON.stringify(notices[0]), /broken\.ipynb/);
+  });
+});
