@@ -8,7 +8,7 @@
  * text. Inputs run in a separate thread (engine-worker.ts) so that one that hangs the engine is stopped and written
  * out. See harness.ts for the seeds, `FUZZ_SCALE`, `FUZZ_LONG` and replaying a failure.
  *
- * Not covered yet, because the features do not exist: notebooks (.ipynb) and the model-file scanner (pickles, zips).
+ * Notebooks and model files have their own suites: test/fuzz/notebooks.test.ts and test/fuzz/artifacts.test.ts.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
