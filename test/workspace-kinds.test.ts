@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Ajv from 'ajv';
 import { lockFileFor } from '../server/src/engine/analyze-manifest';
-import { parseManifest } from '../server/src/manifests';
+import { torchMinimumFor } from '../server/src/engine/project';
+import { compareVersions, parseManifest } from '../server/src/manifests';
 import { torchFact } from '../server/src/workspace/project-facts';
 import { pythonArtifacts } from './artifacts/python';
 import { ROOT } from './helpers';
@@ -77,13 +78,18 @@ describe('done when (issue 6)', () => {
     assert.match(text.stdout, /cell 3:3:9\s+warning\s+SAI202/);
   });
 
-  test('the SARIF region of a notebook finding names the cell and validates against the schema', () => {
-    const dir = project({ 'explore.ipynb': NOTEBOOK });
+  test('the SARIF region of a notebook finding is the JSON line of the cell line, names the cell, and validates', () => {
+    // Jupyter's own layout: indented JSON, `source` as one string per line.
+    const text = JSON.stringify(JSON.parse(notebook([{ source: ['import torch\n'] }, { source: ['x = 1\n', 'state = torch.load(p)\n'] }])), null, 1);
+    const dir = project({ 'explore.ipynb': text });
+    const jsonLine = text.split('\n').findIndex((l) => l.includes('state = torch.load(p)')) + 1;
+    assert.ok(jsonLine > 1);
     const r = spawnSync(process.execPath, [CLI, 'scan', '--select', 'SAI202', '--format', 'sarif'], { cwd: dir, encoding: 'utf8' });
     const log = JSON.parse(r.stdout);
     const result = log.runs[0].results[0];
     assert.equal(result.locations[0].physicalLocation.artifactLocation.uri, 'explore.ipynb');
-    assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: 3, startColumn: 9, endLine: 3, endColumn: 25, properties: { cell: 3 } });
+    assert.deepEqual(result.locations[0].physicalLocation.region, { startLine: jsonLine, endLine: jsonLine, properties: { cell: 2, cellLine: 2, cellColumn: 9 } });
+    assert.equal(result.fixes, undefined, 'a cell edit cannot be a replacement over the JSON file');
     const file = path.join(ROOT, 'node_modules', '@microsoft', 'jest-sarif', 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json');
     const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     delete schema.$schema;
@@ -103,10 +109,17 @@ describe('done when (issue 6)', () => {
     assert.match(findings[0].message, /`transformers>=4` only sets a lower bound/);
   });
 
-  test('a lock file beside the manifest lowers SAI701 to info and says which', () => {
-    const dir = project({ 'requirements.txt': 'transformers>=4\n', 'poetry.lock': '# lock\n' });
+  test('a lock file of the right kind lowers SAI701 to info and says which; pip never reads poetry.lock', () => {
+    const dir = project({
+      'pyproject.toml': '[project]\nname = "x"\ndependencies = ["transformers>=4"]\n',
+      'poetry.lock': '# lock\n',
+      'requirements.txt': 'transformers>=4\n',
+    });
     const { findings } = scan(dir);
-    assert.deepEqual(findings.map((f) => [f.ruleId, f.severity]), [['SAI701', 'info']]);
+    assert.deepEqual(findings.map((f) => [f.path, f.ruleId, f.severity]), [
+      ['pyproject.toml', 'SAI701', 'info'],
+      ['requirements.txt', 'SAI701', 'warning'],
+    ]);
     assert.match(findings[0].message, /`poetry\.lock` pins the installed versions/);
   });
 
@@ -150,21 +163,34 @@ describe('facts across kinds', () => {
     assert.deepEqual(findings.map((f) => f.severity), ['warning']);
   });
 
-  test('torchFact takes the lowest bound and is undefined without one', () => {
-    const m = (display: string, text: string) => ({ file: display, display, parsed: parseManifest(display, text) });
-    assert.deepEqual(torchFact([m('a/requirements.txt', 'torch==2.7.1\n'), m('requirements.txt', 'x\ntorch>=2.6\n')]), { minimum: '2.6', where: 'requirements.txt:2' });
-    assert.equal(torchFact([m('requirements.txt', 'numpy\n')]), undefined);
-    assert.equal(torchFact([m('requirements.txt', 'torch<3\n')]), undefined);
+  test('torchMinimumFor: the manifests in the folder of the file and above, the lowest bound, none when one is unbounded', () => {
+    const root = path.resolve('/w');
+    const m = (rel: string, text: string) => ({ file: path.join(root, rel), display: rel, parsed: parseManifest(rel, text) });
+    const facts = (...ms: ReturnType<typeof m>[]) => ({ torch: torchFact(ms) });
+    const file = path.join(root, 'svc', 'train.py');
+    assert.deepEqual(torchMinimumFor(file, facts(m('svc/requirements.txt', 'torch==2.7.1\n'), m('requirements.txt', 'x\ntorch>=2.6\n')), compareVersions), {
+      minimum: '2.6',
+      where: 'requirements.txt:2',
+    });
+    // A sibling service's manifest does not govern this file.
+    assert.equal(torchMinimumFor(file, facts(m('other/requirements.txt', 'torch==2.7.1\n')), compareVersions), undefined);
+    assert.equal(torchMinimumFor(file, facts(m('requirements.txt', 'numpy\n')), compareVersions), undefined);
+    assert.equal(torchMinimumFor(file, facts(m('requirements.txt', 'torch<3\n'), m('svc/requirements.txt', 'torch==2.7.1\n')), compareVersions), undefined);
   });
 
-  test('lockFileFor: a lock in the folder or above covers a manifest; one in a sibling folder does not', () => {
-    const parsed = parseManifest('requirements.txt', 'torch\n');
+  test('lockFileFor: a lock of the right kind in the folder or above; a hashed requirements file covers itself and its .in', () => {
     const root = path.resolve('/w');
-    const lock = path.join(root, 'uv.lock');
-    assert.equal(lockFileFor(path.join(root, 'svc', 'requirements.txt'), parsed, { lockFiles: [lock] }), lock);
-    assert.equal(lockFileFor(path.join(root, 'svc', 'requirements.txt'), parsed, { lockFiles: [path.join(root, 'other', 'uv.lock')] }), undefined);
+    const pyproject = parseManifest('pyproject.toml', '[project]\nname="x"\ndependencies=["torch"]\n');
+    const requirements = parseManifest('requirements.txt', 'torch\n');
+    const uv = path.join(root, 'uv.lock');
+    assert.equal(lockFileFor(path.join(root, 'svc', 'pyproject.toml'), pyproject, { lockFiles: [uv] }), uv);
+    assert.equal(lockFileFor(path.join(root, 'svc', 'pyproject.toml'), pyproject, { lockFiles: [path.join(root, 'other', 'uv.lock')] }), undefined);
+    assert.equal(lockFileFor(path.join(root, 'requirements.txt'), requirements, { lockFiles: [uv] }), undefined);
+    const hashedTxt = path.join(root, 'requirements.txt');
+    assert.equal(lockFileFor(path.join(root, 'requirements.in'), requirements, { lockFiles: [hashedTxt] }), hashedTxt);
+    assert.equal(lockFileFor(path.join(root, 'svc', 'requirements.txt'), requirements, { lockFiles: [hashedTxt] }), undefined);
     const hashed = parseManifest('requirements.txt', 'torch==2.6.0 --hash=sha256:' + 'a'.repeat(64) + '\n');
-    assert.equal(lockFileFor('/w/requirements.txt', hashed, {}), '/w/requirements.txt');
+    assert.equal(lockFileFor(hashedTxt, hashed, {}), hashedTxt);
   });
 
   test('notebook shell lines: `!pip install` goes through SAI701/SAI702, `!wget` of a model through SAI104', () => {
@@ -199,5 +225,46 @@ describe('facts across kinds', () => {
     assert.equal(status, 0);
     assert.equal(notices.length, 1);
     assert.match(JSON.stringify(notices[0]), /broken\.ipynb/);
+  });
+});
+
+describe('the scan cannot be turned against its user', () => {
+  test('a link to a file outside the scanned folder is not read, and its contents never reach the report', () => {
+    const outside = project({ 'creds': 'client_secret=SUPERSECRET123\n' });
+    const dir = project({ 'train.py': 'print(1)\n' });
+    fs.symlinkSync(path.join(outside, 'creds'), path.join(dir, 'model.pkl'));
+    fs.symlinkSync(path.join(outside, 'creds'), path.join(dir, 'requirements.txt'));
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--format', 'json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!r.stdout.includes('SUPERSECRET') && !r.stderr.includes('SUPERSECRET'));
+    assert.match(r.stderr, /skipping 'model\.pkl': a link to a file outside the scanned folder/);
+    assert.match(r.stderr, /skipping 'requirements\.txt': a link to a file outside the scanned folder/);
+  });
+
+  test('a named pipe (as a manifest, or behind an extension-less link) does not hang the scan', () => {
+    const dir = project({ 'train.py': 'print(1)\n' });
+    const fifo = path.join(dir, 'requirements.txt');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) return; // no mkfifo on this system
+    fs.symlinkSync(fifo, path.join(dir, 'weights'));
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--format', 'json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.error, undefined, 'the scan timed out');
+    assert.equal(r.status, 0, r.stderr);
+    const named = spawnSync(process.execPath, [CLI, 'scan', 'requirements.txt'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(named.status, 2);
+    assert.match(named.stderr, /cannot read 'requirements\.txt': not a regular file/);
+  });
+
+  test('credentials and tokens in index URLs are masked; plain HTTP to this machine is not reported', () => {
+    const dir = project({
+      'requirements.txt': '--index-url http://deploy:s3cr3tT0ken@pypi.internal.example.com/simple?token=abc\n--extra-index-url http://localhost:3141/root/dev\ntorch==2.6.0\n',
+    });
+    const { findings, stdout } = scan(dir);
+    assert.ok(!stdout.includes('s3cr3tT0ken') && !stdout.includes('token=abc'));
+    assert.deepEqual(findings.map((f) => [f.line, f.ruleId, f.severity]), [
+      [1, 'SAI702', 'error'],
+      [2, 'SAI702', 'warning'],
+    ]);
+    assert.match(findings[0].message, /`http:\/\/\*\*\*@pypi\.internal\.example\.com\/simple\?…` is read over plain HTTP/);
   });
 });

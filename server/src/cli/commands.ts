@@ -10,6 +10,7 @@ import type { Rule } from '../engine/rule';
 import type { Confidence } from '../engine/types';
 import { RULES } from '../rules';
 import { withDefaults } from '../shared/settings';
+import { lockFilesAbove } from '../workspace/project-facts';
 import { collectFiles } from './files';
 import { formatJson } from './format-json';
 import { formatSarif } from './format-sarif';
@@ -126,7 +127,7 @@ async function scanCommand(paths: string[], flags: ScanFlags): Promise<number> {
     ignore,
     jobs: flags.jobs ?? defaultJobs(),
     roots,
-    lockFiles: collected.lockFiles,
+    lockFiles: [...collected.lockFiles, ...roots.flatMap(lockFilesAbove)],
   });
   const rules: Rule[] = enabledRules(settings, { select, ignore });
   const input: ReportInput = { cwd, reports, rules, showSuppressed: flags.showSuppressed === true, version: packageVersion() };

@@ -39,12 +39,16 @@ export interface CollectResult {
   lockFiles: string[];
 }
 
-/** The first bytes of a file, or nothing when it cannot be read. */
+/** How many first bytes decide whether an extension-less file is a model file (a zip's first member name is long). */
+const HEAD_BYTES = 4096;
+
+/** The first bytes of a regular file, or nothing when it cannot be read (never blocks on a FIFO or a device). */
 export function readHead(file: string): Uint8Array {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
-    const buf = Buffer.alloc(64);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    if (!fs.fstatSync(fd).isFile()) return new Uint8Array(0);
+    const buf = Buffer.alloc(HEAD_BYTES);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     return buf.subarray(0, n);
   } catch {
@@ -54,10 +58,24 @@ export function readHead(file: string): Uint8Array {
   }
 }
 
-/** Whether the walk keeps a file: a kind we read, or an extension-less file that starts like a model file. */
-function wanted(file: string): boolean {
-  if (fileKindOf(file)) return true;
-  return worthSniffing(file) && looksLikeArtifact(readHead(file));
+/**
+ * Why the walk must not read a file, or undefined when it may: a FIFO, socket or device (reading can block), or a
+ * symbolic link whose target is not a regular file inside the scanned folder (`realRoot`, its real path) (a link in a pull request must not
+ * make CI read, and report on, files outside the repository).
+ */
+export function unsafeToRead(file: string, realRoot: string): string | undefined {
+  try {
+    const l = fs.lstatSync(file);
+    if (l.isSymbolicLink()) {
+      const real = fs.realpathSync(file);
+      if (!isInside(real, realRoot)) return 'a link to a file outside the scanned folder';
+      if (!fs.statSync(real).isFile()) return 'a link to something that is not a regular file';
+      return undefined;
+    }
+    return l.isFile() ? undefined : 'not a regular file';
+  } catch (err) {
+    return describeFsError(err);
+  }
 }
 
 function errorFor(arg: string, err: unknown): string {
@@ -89,6 +107,9 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
       if (stat.isDirectory()) {
         fs.accessSync(abs, fs.constants.R_OK | fs.constants.X_OK);
         roots.push(abs);
+      } else if (!stat.isFile()) {
+        errors.push(`cannot read '${arg}': not a regular file`);
+        continue;
       } else {
         fs.accessSync(abs, fs.constants.R_OK);
         found.add(abs);
@@ -113,6 +134,7 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
     const patternBase = isInside(root, cwd) ? cwd : root;
     const excluded = (abs: string, isDir: boolean) => !!exclude && matchesUnder(exclude, patternBase, abs, isDir);
 
+    const realRoot = fs.realpathSync(root);
     const crawler = walkFiles(
       root,
       (name, abs) => {
@@ -134,7 +156,15 @@ export async function collectFiles(paths: string[], opts: CollectOptions = {}): 
           lockFiles.add(path.resolve(p));
           return false;
         }
-        return wanted(p);
+        const kind = fileKindOf(p);
+        if (!kind && !worthSniffing(p)) return false;
+        const unsafe = unsafeToRead(p, realRoot);
+        if (unsafe) {
+          // Only files of a kind we read are mentioned: an extension-less link is no news.
+          if (kind) warnings.push(`skipping '${toPosix(path.relative(cwd, p))}': ${unsafe}`);
+          return false;
+        }
+        return !!kind || looksLikeArtifact(readHead(p));
       },
     );
     for (const file of crawler.sync()) found.add(path.resolve(file));

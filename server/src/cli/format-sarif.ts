@@ -10,12 +10,14 @@
  * - Findings silenced by an ignore comment appear only with --show-suppressed, as results with an in-source
  *   suppression, so code scanning shows them as dismissed.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as sarif from 'sarif';
 import { GUIDELINES } from '../guidelines/guidelines';
 import type { Rule } from '../engine/rule';
 import type { Finding, Range, Severity } from '../engine/types';
+import { cellLinesInJson } from '../notebook/json-lines';
 import { REPOSITORY_URL, ruleDocsUrl } from './links';
 import { folderUri, isInside, toPosix } from './paths';
 import { shownFindings, type ReportInput } from './summary';
@@ -124,31 +126,53 @@ function artifactLocation(file: string, cwd: string): sarif.ArtifactLocation {
   return { uri: pathToFileURL(file).href };
 }
 
-/** A region; in a notebook its lines count within the cell, which the region's properties name (1-based). */
-function region(r: Range, cell?: number): sarif.Region {
-  const out: sarif.Region = { startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
-  if (cell !== undefined) out.properties = { cell };
-  return out;
+function region(r: Range): sarif.Region {
+  return { startLine: r.start.line + 1, startColumn: r.start.character + 1, endLine: r.end.line + 1, endColumn: r.end.character + 1 };
 }
 
-function sarifResult(f: Finding, location: sarif.ArtifactLocation, ruleIndex: Map<string, number>): sarif.Result {
+/** The JSON line of each notebook cell line, read from the file when one of its findings is reported. */
+function notebookLines(file: string): number[][] | undefined {
+  try {
+    return cellLinesInJson(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The region of a notebook finding: the line of the `.ipynb` JSON where the cell's line sits (what a SARIF viewer
+ * shows), with the cell, line and column within the cell in its properties. No columns: inside a JSON string they
+ * would be off by the quoting.
+ */
+function notebookRegion(f: Finding, jsonLines: number[][] | undefined): sarif.Region {
+  const cell = f.cell!;
+  const lines = jsonLines?.[cell - 1];
+  const properties = { cell, cellLine: f.range.start.line + 1, cellColumn: f.range.start.character + 1 };
+  const start = lines?.[f.range.start.line];
+  if (start === undefined) return { startLine: 1, properties };
+  const end = lines![f.range.end.line] ?? start;
+  return { startLine: start + 1, endLine: end + 1, properties };
+}
+
+function sarifResult(f: Finding, location: sarif.ArtifactLocation, ruleIndex: Map<string, number>, jsonLines?: number[][]): sarif.Result {
   const index = ruleIndex.get(f.ruleId);
   const result: sarif.Result = {
     ruleId: f.ruleId,
     ...(index !== undefined ? { ruleIndex: index } : {}),
     level: LEVEL[f.severity],
     message: { text: f.message },
-    locations: [{ physicalLocation: { artifactLocation: location, region: region(f.range, f.cell) } }],
+    locations: [{ physicalLocation: { artifactLocation: location, region: f.cell !== undefined ? notebookRegion(f, jsonLines) : region(f.range) } }],
     properties: { confidence: f.confidence, guidelines: [...f.guidelines] },
   };
-  if (f.fix && f.fix.edits.length) {
+  // A notebook fix edits a cell's text, which a SARIF replacement (over the JSON file) cannot express.
+  if (f.fix && f.fix.edits.length && f.cell === undefined) {
     result.fixes = [
       {
         description: { text: `${f.fix.title}${f.fix.safety === 'unsafe' ? ' (may change behaviour)' : ''}` },
         artifactChanges: [
           {
             artifactLocation: location,
-            replacements: f.fix.edits.map((e) => ({ deletedRegion: region(e.range, f.cell), insertedContent: { text: e.newText } })),
+            replacements: f.fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.newText } })),
           },
         ],
       },
@@ -168,7 +192,9 @@ export function buildSarif(input: ReportInput): sarif.Log {
   const notifications: sarif.Notification[] = [];
   for (const report of input.reports) {
     const location = artifactLocation(path.resolve(input.cwd, report.path), input.cwd);
-    for (const f of shownFindings(report, input.showSuppressed)) results.push(sarifResult(f, location, ruleIndex));
+    const shown = shownFindings(report, input.showSuppressed);
+    const jsonLines = shown.some((f) => f.cell !== undefined) ? notebookLines(path.resolve(input.cwd, report.path)) : undefined;
+    for (const f of shown) results.push(sarifResult(f, location, ruleIndex, jsonLines));
     for (const n of report.notices) {
       notifications.push({
         level: 'warning',

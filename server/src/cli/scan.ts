@@ -64,8 +64,9 @@ export async function scanFiles(files: string[], options: ScanOptions = {}): Pro
   const settings = withDefaults(options.settings);
   const artifactFiles = files.filter(isArtifactFile);
   const artifactScans = await scanArtifacts(artifactFiles, settings.maxModelFileSizeMb);
-  const root = options.roots?.[0] ?? process.cwd();
-  const project = buildFacts(options.roots ?? [], readManifests(files, root, settings.maxFileSizeKb * 1024), options.lockFiles ?? [], artifactScans);
+  // Manifests are named in messages as the report names files: relative to the current folder.
+  const manifests = readManifests(files, process.cwd(), settings.maxFileSizeKb * 1024);
+  const project = buildFacts(options.roots ?? [], manifests, options.lockFiles ?? [], artifactScans);
   const select = { select: options.select, ignore: options.ignore };
   const byPath = new Map<string, FileReport>();
   for (const a of artifactScans) {

@@ -8,7 +8,7 @@ import { manifestKindOf, parseManifest, type ManifestKind, type ParsedManifest, 
 import { RULES } from '../rules';
 import { DEFAULT_SETTINGS, type Settings } from '../shared/settings';
 import { guidelineLabel, ruleSetting, type AnalyzeOptions } from './analyze';
-import type { ProjectFacts } from './project';
+import { isWithin, type ProjectFacts } from './project';
 import type { Rule } from './rule';
 import { findLineSuppression, lineDirectives } from './suppress';
 import { confidenceRank, type AnalysisResult, type Confidence, type Finding, type Fix, type Range, type Severity } from './types';
@@ -58,16 +58,39 @@ const CANONICAL_NAME: Record<ManifestKind, string> = {
   'conda-environment': 'environment.yml',
 };
 
-/** The lock file that covers `file`: one in its folder or a folder above it, or the file itself when fully hashed. */
+/**
+ * Which manifests a lock file pins, by its name: a Poetry, uv, PDM, rye or pixi lock pins the `pyproject.toml` in its
+ * folder or below (a uv or pixi workspace's members); a conda-lock file pins the conda environments there. A lock
+ * never covers a requirements file, which pip installs without reading it.
+ */
+function lockCovers(lock: string, kind: ParsedManifest['kind']): boolean {
+  const name = path.basename(lock).toLowerCase();
+  if (kind === 'pyproject') return ['poetry.lock', 'uv.lock', 'pdm.lock', 'requirements.lock', 'pixi.lock'].includes(name);
+  if (kind === 'conda-environment') return name.startsWith('conda-lock.') || /^conda-.*\.lock$/.test(name) || name === 'pixi.lock';
+  return false;
+}
+
+/**
+ * The lock file that covers `file`, if any: the file itself when every requirement carries a hash, the hashed
+ * requirements file pip-compile wrote from it (`requirements.in` → `requirements.txt`), or a lock of the right kind
+ * in its folder or above (`lockCovers`).
+ */
 export function lockFileFor(file: string, manifest: ParsedManifest, project: ProjectFacts | undefined): string | undefined {
   if (manifest.fullyHashed) return file;
-  const dir = path.dirname(path.resolve(file));
+  const abs = path.resolve(file);
+  const dir = path.dirname(abs);
   let best: string | undefined;
   for (const lock of project?.lockFiles ?? []) {
-    const lockDir = path.dirname(path.resolve(lock));
-    const rel = path.relative(lockDir, dir);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-    if (!best || lockDir.length > path.dirname(best).length) best = lock;
+    const lockAbs = path.resolve(lock);
+    const lockDir = path.dirname(lockAbs);
+    if (manifest.kind === 'requirements') {
+      // pip-compile: `requirements.in` is pinned by the hashed `requirements.txt` beside it.
+      const stem = (p: string) => path.basename(p).replace(/\.[^.]*$/, '');
+      if (lockDir === dir && abs.endsWith('.in') && lockAbs.endsWith('.txt') && stem(lockAbs) === stem(abs)) return lockAbs;
+      continue;
+    }
+    if (!isWithin(lockDir, dir) || !lockCovers(lockAbs, manifest.kind)) continue;
+    if (!best || lockDir.length > path.dirname(best).length) best = lockAbs;
   }
   return best;
 }
@@ -121,6 +144,11 @@ export function analyzeManifest(
   const kind = options.kind ?? manifestKindOf(filePath);
   if (!kind) return { findings: [], notices: [], parsed: false };
   const manifest = parseManifest(options.kind ? CANONICAL_NAME[kind] : filePath, text);
+  // Any `.txt` in a `requirements/` folder is read as one; a README there that holds no requirement is left alone.
+  const named = /requirements|constraints/i.test(path.basename(filePath));
+  if (!options.kind && kind === 'requirements' && !named && manifest.dependencies.length === 0 && manifest.indexOptions.length === 0) {
+    return { findings: [], notices: [], parsed: false };
+  }
   const findings = checkManifest(manifest, text, filePath, settings, options, lockFileFor(filePath, manifest, options.project));
   const directives = lineDirectives(text);
   if (directives.size) {

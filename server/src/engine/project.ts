@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+
 /**
  * Facts about the project around a file, gathered before its Python files are analysed: what the dependency
  * manifests pin, whether a lock file exists, and which model artifacts the scanner found dangerous. Plain data, so a
@@ -12,14 +14,21 @@ export interface ArtifactVerdict {
   summary: string;
 }
 
+export interface TorchRequirement {
+  folder: string;
+  minimum?: string;
+  where: string;
+}
+
 export interface ProjectFacts {
   /** Folders the project's relative paths may be read against (workspace folders, the scan's roots). */
   roots?: string[];
   /**
-   * The lowest torch version the manifests allow, when every manifest that names torch bounds it from below
-   * (`torch==2.6.0`, `torch>=2.6`), with the place that says so (`requirements.txt:3`).
+   * Each manifest requirement on torch: the manifest's folder (absolute), the lowest version it allows when it bounds
+   * torch from below (`torch==2.6.0`, `torch>=2.6`), and where it says so (`requirements.txt:3`). A Python file is
+   * governed by the manifests in its folder and the folders above it: see `torchMinimumFor`.
    */
-  torch?: { minimum: string; where: string };
+  torch?: TorchRequirement[];
   /**
    * Lock files found (absolute paths): `poetry.lock`, `uv.lock`, …, or a requirements file with a hash on every
    * line. A lock file covers the manifests in its folder and below.
@@ -27,4 +36,29 @@ export interface ProjectFacts {
   lockFiles?: string[];
   /** Model artifacts the scanner flagged, by absolute path. Safe artifacts are not listed. */
   artifacts?: Record<string, ArtifactVerdict>;
+}
+
+/** Whether `file` is `folder` or below it (both absolute; a sibling named `..cache` is not above). */
+export function isWithin(folder: string, file: string): boolean {
+  const rel = path.relative(folder, file);
+  return rel === '' || (!path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`));
+}
+
+/**
+ * The lowest torch version the manifests governing `file` allow: those in its folder or above. Undefined when none
+ * names torch, or when one of them leaves it unbounded below (then an older torch may be installed).
+ */
+export function torchMinimumFor(
+  file: string,
+  project: ProjectFacts,
+  compare: (a: string, b: string) => number,
+): { minimum: string; where: string } | undefined {
+  const dir = path.dirname(path.resolve(file));
+  let best: { minimum: string; where: string } | undefined;
+  for (const t of project.torch ?? []) {
+    if (!isWithin(t.folder, dir)) continue;
+    if (t.minimum === undefined) return undefined;
+    if (!best || compare(t.minimum, best.minimum) < 0) best = { minimum: t.minimum, where: t.where };
+  }
+  return best;
 }

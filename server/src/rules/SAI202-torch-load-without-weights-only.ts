@@ -1,5 +1,6 @@
 import { setKeywordArgument } from '../engine/edits';
 import type { Rule } from '../engine/rule';
+import { torchMinimumFor } from '../engine/project';
 import { compareVersions } from '../manifests';
 
 /** The first PyTorch release whose `torch.load` defaults to `weights_only=True`. */
@@ -53,7 +54,7 @@ export const rule: Rule = {
           fix: fix('Replace `weights_only=False` with `weights_only=True`'),
         });
       } else if (v === undefined) {
-        const torch = ctx.project.torch;
+        const torch = torchMinimumFor(ctx.path, ctx.project, compareVersions);
         if (torch && compareVersions(torch.minimum, SAFE_DEFAULT_FROM) >= 0) {
           ctx.report({
             node: call.node,

@@ -11,6 +11,8 @@ import type { Rule } from '../engine/rule';
 import type { Scope, SemanticModel } from '../engine/semantic';
 import { confidenceRank, type Finding, type Notice, type Severity } from '../engine/types';
 import type { Settings } from '../shared/settings';
+import { torchMinimumFor } from '../engine/project';
+import { compareVersions } from '../manifests';
 import { boundValue } from './artifacts';
 
 /** Loaders whose first argument (or `f`/`path`/`filepath` keyword) is the model file or a file object opened on it. */
@@ -35,13 +37,18 @@ const NAMES = [...new Set([...LOADERS.keys()].map((q) => q.slice(q.lastIndexOf('
 const JOINS = new Set(['os.path.join', 'posixpath.join', 'ntpath.join']);
 const PATHS = new Set(['pathlib.Path', 'pathlib.PurePath', 'pathlib.PosixPath', 'pathlib.PurePosixPath']);
 const OPENERS = new Set(['open', 'builtins.open', 'io.open', 'gzip.open', 'bz2.open', 'lzma.open']);
+/** Calls that name the same file as their argument, and the folder of it. */
+const SAME = new Set(['str', 'os.fspath', 'os.path.abspath', 'os.path.realpath', 'os.path.normpath', 'os.path.expanduser']);
+const DIRNAME = new Set(['os.path.dirname', 'posixpath.dirname', 'ntpath.dirname']);
+const PATH_SAME = new Set(['resolve', 'absolute', 'expanduser']);
 
 /**
  * The path a node names, as far as constants tell: a string, `os.path.join` / `Path(...)` / `/` of known parts, a
  * name bound to one, or a file object from `open(path)` (directly or as a `with` target). Undefined otherwise.
  */
-export function pathOf(model: SemanticModel, node: Node, scope: Scope, depth = 0): string | undefined {
+export function pathOf(model: SemanticModel, node: Node, scope: Scope, file: string, depth = 0): string | undefined {
   if (depth > 8) return undefined;
+  const of = (n: Node | null | undefined, s: Scope = scope) => (n ? pathOf(model, n, s, file, depth + 1) : undefined);
   switch (node.type) {
     case 'string':
     case 'concatenated_string': {
@@ -49,37 +56,52 @@ export function pathOf(model: SemanticModel, node: Node, scope: Scope, depth = 0
       return v.kind === 'str' && v.complete ? v.value : undefined;
     }
     case 'parenthesized_expression':
-      return node.firstNamedChild ? pathOf(model, node.firstNamedChild, scope, depth + 1) : undefined;
+      return of(node.firstNamedChild);
     case 'identifier': {
+      if (node.text === '__file__' && !model.bindingsOf('__file__', scope)) return path.resolve(file);
       const v = model.evaluate(node, scope);
       if (v.kind === 'str' && v.complete) return v.value;
       const b = boundValue(model, node.text, scope, node.startIndex);
-      return b?.value ? pathOf(model, b.value, b.scope, depth + 1) : undefined;
+      return b?.value ? of(b.value, b.scope) : undefined;
+    }
+    case 'attribute': {
+      // `Path(__file__).parent`: the folder of a known path.
+      if (node.childForFieldName('attribute')?.text !== 'parent') return undefined;
+      const p = of(node.childForFieldName('object'));
+      return p === undefined ? undefined : path.posix.dirname(p);
     }
     case 'binary_operator': {
       if (node.childForFieldName('operator')?.type !== '/') return undefined;
       const left = node.childForFieldName('left');
       const right = node.childForFieldName('right');
-      const l = left ? pathOf(model, left, scope, depth + 1) : undefined;
-      const r = right ? pathOf(model, right, scope, depth + 1) : undefined;
+      const l = of(left);
+      const r = of(right);
       return l !== undefined && r !== undefined ? path.posix.join(l, r) : undefined;
     }
     case 'as_pattern': // `with open(p) as f` hands back the context expression's parent in some grammars
-      return node.firstNamedChild ? pathOf(model, node.firstNamedChild, scope, depth + 1) : undefined;
+      return of(node.firstNamedChild);
     case 'call': {
       const fn = node.childForFieldName('function');
       const args = node.childForFieldName('arguments');
       if (!fn || !args) return undefined;
+      // `Path(...).resolve()`, `.absolute()`: the same file.
+      if (fn.type === 'attribute' && PATH_SAME.has(fn.childForFieldName('attribute')?.text ?? '') && args.namedChildCount === 0) {
+        return of(fn.childForFieldName('object'));
+      }
       const v = model.evaluate(fn, scope);
       const qname = v.kind === 'ref' ? v.qname : fn.type === 'identifier' && v.kind !== 'local' ? fn.text : undefined;
       if (!qname) return undefined;
       const positional = args.namedChildren.filter((n): n is Node => !!n && n.type !== 'keyword_argument' && n.type !== 'comment');
       if (JOINS.has(qname) || PATHS.has(qname)) {
         if (positional.length === 0 || positional.length !== args.namedChildren.filter((n) => n?.type !== 'comment').length) return undefined;
-        const parts = positional.map((p) => pathOf(model, p, scope, depth + 1));
+        const parts = positional.map((p) => of(p));
         return parts.every((p): p is string => p !== undefined) ? path.posix.join(...parts) : undefined;
       }
-      if (OPENERS.has(qname) && positional[0]) return pathOf(model, positional[0], scope, depth + 1);
+      if (OPENERS.has(qname) || SAME.has(qname)) return of(positional[0]);
+      if (DIRNAME.has(qname)) {
+        const p = of(positional[0]);
+        return p === undefined ? undefined : path.posix.dirname(p);
+      }
       return undefined;
     }
     default:
@@ -115,8 +137,11 @@ export const rule: Rule = {
       'legacy checkpoints, several pickles in one file, numpy object arrays, joblib files, `.keras` configs and ' +
       '`.h5` model configs. An import on the known-dangerous list (`os`, `subprocess`, `builtins.eval`, `runpy`, ' +
       '`socket`, …) is an error; an import outside PyTorch\'s `weights_only` allowlist, or a stream that cannot be ' +
-      'read, is a warning. The finding shows on the file in the Problems panel and on every load call whose path ' +
-      'argument resolves to the file. Safetensors files hold no code and are only checked for a valid header.',
+      'read, is a warning. Classes of well-known ML libraries (scikit-learn, pandas, xgboost, …) are not reported. ' +
+      'The finding shows on the file, and a known-dangerous file also on every load call whose path argument ' +
+      'resolves to it (a string, `os.path.join`, `Path(...) / ...`, `Path(__file__).parent`, `open(...)`), even with ' +
+      '`weights_only=True`, which refuses it: the file itself is hostile. Safetensors files hold no code and are only ' +
+      'checked for a valid header; Git LFS pointers and formats the scanner does not know get a notice.',
     example: 'import torch\n\n# models/classifier.pt: its data.pkl imports os.system\nstate = torch.load("models/classifier.pt")',
     useInstead:
       'from safetensors.torch import load_file\n\n# weights only: no code can run when the file is read\nstate = load_file("models/classifier.safetensors")',
@@ -139,23 +164,32 @@ export const rule: Rule = {
       if (call.qname === 'numpy.load' && !(allowPickle?.kind === 'bool' && allowPickle.value)) continue;
       const arg = call.positional[0] ?? keywords.map((k) => call.keywords.get(k)).find((n) => n !== undefined);
       if (!arg) continue;
-      const p = pathOf(ctx.model, arg, call.scope);
+      const p = pathOf(ctx.model, arg, call.scope, ctx.path);
       if (p === undefined) continue;
       const hit = candidates(ctx.path, p, roots).find((c) => flagged[c]);
-      if (!hit) continue;
+      // Only a known-dangerous file is reported where it is loaded: an unknown import is a question about the file,
+      // which its own finding asks, and SAI201 / SAI202 already speak for the loader.
+      if (!hit || flagged[hit].severity !== 'error') continue;
       const verdict = flagged[hit];
-      // `weights_only=True` refuses any import outside PyTorch's allowlist, so an unknown import only makes the load
-      // fail; a known-dangerous one is still reported, since the file itself is hostile.
+      const shown = path.isAbsolute(p) ? path.relative(path.dirname(path.resolve(ctx.path)), p) || p : p;
+      // When `torch.load` will refuse the file anyway (weights_only, given or the default from PyTorch 2.6), say so:
+      // the finding stays, because the file itself is hostile.
       const weightsOnly = call.value('weights_only');
-      if (verdict.severity === 'warning' && weightsOnly?.kind === 'bool' && weightsOnly.value && call.qname?.startsWith('torch.')) continue;
+      const torch = call.qname?.startsWith('torch.');
+      const min = torch && weightsOnly === undefined ? torchMinimumFor(ctx.path, ctx.project, compareVersions) : undefined;
+      const refused =
+        torch && weightsOnly?.kind === 'bool' && weightsOnly.value
+          ? '`weights_only=True` refuses it, but the file itself is hostile'
+          : min && compareVersions(min.minimum, '2.6') >= 0
+            ? `PyTorch ${min.minimum} or later refuses it by default, but the file itself is hostile`
+            : undefined;
       ctx.report({
         node: arg,
-        severity: verdict.severity,
-        confidence: verdict.severity === 'error' ? 'high' : 'medium',
-        message:
-          verdict.severity === 'error'
-            ? `\`${call.qname}\` loads \`${p}\`: ${verdict.summary}, so loading it runs that code.`
-            : `\`${call.qname}\` loads \`${p}\`, which the model-file scan could not clear: ${verdict.summary}.`,
+        severity: 'error',
+        confidence: 'high',
+        message: refused
+          ? `\`${call.qname}\` loads \`${shown}\`, ${verdict.summary.replace(/^its /, 'whose ')}: ${refused}.`
+          : `\`${call.qname}\` loads \`${shown}\`: ${verdict.summary}, so loading it runs that code.`,
       });
     }
   },

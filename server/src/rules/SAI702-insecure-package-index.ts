@@ -1,6 +1,7 @@
 import type { Rule } from '../engine/rule';
 import type { Fix } from '../engine/types';
 import type { IndexOption } from '../manifests';
+import { displayUrl, hostOf, LOOPBACK_HOST } from './urls';
 
 /** An edit that turns the option's `http://` into `https://`, when the URL is found inside the option's span. */
 function httpsFix(text: string, option: IndexOption): Fix | undefined {
@@ -41,7 +42,9 @@ export const rule: Rule = {
       'anyone on the network path can serve any package. The rule reads requirements files, `pyproject.toml` ' +
       '(Poetry and uv sources), `setup.cfg` (`dependency_links`), conda `environment.yml` channels and notebooks\' ' +
       '`pip install` lines. Plain HTTP is an error; an extra index and a trusted host are warnings. The quick fix ' +
-      'switches `http://` to `https://`, which fails if the server has no TLS, so it is marked unsafe.',
+      'switches `http://` to `https://`, which fails if the server has no TLS, so it is marked unsafe. Plain HTTP to ' +
+      'this machine (`localhost`, `127.0.0.1`: a local mirror) is not reported, and credentials or tokens in a URL are ' +
+      'masked in the message.',
     example: '# requirements.txt\n--extra-index-url https://pypi.internal.example.com/simple\n--trusted-host pypi.internal.example.com\n-i http://mirror.example.com/simple\ntorch==2.6.0',
     useInstead:
       '# requirements.txt: one index that proxies PyPI and serves the private packages, over HTTPS\n' +
@@ -56,18 +59,20 @@ export const rule: Rule = {
   },
   checkManifest(ctx) {
     for (const option of ctx.manifest.indexOptions) {
-      const plainHttp = /^http:\/\//i.test(option.value.trim());
+      const value = option.value.trim();
+      // Plain HTTP to this machine (a local devpi or mirror) never crosses a network.
+      const plainHttp = /^http:\/\//i.test(value) && !LOOPBACK_HOST.test(hostOf(value) ?? '');
       if (plainHttp) {
         ctx.report({
           span: option.span,
           severity: 'error',
-          message: `\`${option.value}\` is read over plain HTTP, so anyone on the network path can serve any package.`,
+          message: `\`${displayUrl(value)}\` is read over plain HTTP, so anyone on the network path can serve any package.`,
           fix: httpsFix(ctx.text, option),
         });
       } else if (option.option === 'trusted-host') {
         ctx.report({
           span: option.span,
-          message: `\`--trusted-host ${option.value}\` turns off certificate checks for that host, so anyone on the network path can serve any package.`,
+          message: `\`--trusted-host ${displayUrl(value)}\` turns off certificate checks for that host, so anyone on the network path can serve any package.`,
         });
       } else if (option.option === 'extra-index-url') {
         ctx.report({

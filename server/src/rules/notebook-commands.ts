@@ -13,6 +13,7 @@ import { confidenceRank, type Finding, type Range } from '../engine/types';
 import { parsePipInstall } from '../manifests';
 import type { Settings } from '../shared/settings';
 import { RULES_BY_ID } from './index';
+import { displayUrl, hostOf, LOOPBACK_HOST } from './urls';
 
 export interface ShellCommand {
   /** The command after its `!` or `%` prefix, e.g. `pip install torch>=2` (for `%pip`: `pip install …`). */
@@ -39,8 +40,11 @@ function lineRange(line: number, start: number, end: number): Range {
 function downloads(cmd: ShellCommand): Array<{ url: string; at: number }> {
   const tokens = cmd.text.trim().split(/\s+/);
   if (!/^(wget|curl|aria2c)$/.test(tokens[0] ?? '')) return [];
+  // curl prints to stdout unless told to write a file: without -o/-O/-J or a redirect it is a request, not a download.
+  if (tokens[0] === 'curl' && !tokens.some((t) => /^(-[a-zA-Z]*[oOJ][a-zA-Z]*|--output(=.*)?|--remote-name(-all)?|>>?.*)$/.test(t))) return [];
   const out: Array<{ url: string; at: number }> = [];
   for (const m of cmd.text.matchAll(URL)) {
+    if (LOOPBACK_HOST.test(hostOf(m[0]) ?? '')) continue;
     let file = m[0];
     try {
       file = new globalThis.URL(m[0]).pathname;
@@ -74,7 +78,7 @@ export function checkShellCommands(commands: readonly ShellCommand[], settings: 
           ruleId: 'SAI104',
           range: lineRange(0, d.at, d.at + d.url.length),
           message:
-            `\`${cmd.text.trim().split(/\s+/)[0]}\` downloads \`${d.url}\`${plain} and nothing in the notebook checks its digest, ` +
+            `\`${cmd.text.trim().split(/\s+/)[0]}\` downloads \`${displayUrl(d.url)}\`${plain} and nothing in the notebook checks its digest, ` +
             `so a tampered or swapped file is used as if it were the expected one. [${guidelineLabel(sai104)}]`,
           severity: sai104Setting.severity ?? (plain ? 'error' : sai104.severity),
           confidence: 'medium',

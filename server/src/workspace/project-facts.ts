@@ -1,14 +1,15 @@
 /**
- * Gathers `ProjectFacts` from the files a scan found: the torch version the manifests allow, the lock files (those
+ * Gathers `ProjectFacts` from the files a scan found: the torch versions the manifests allow, the lock files (those
  * on disk and requirements files hashed line by line), and the model files the artifact scanner flagged. The CLI and
  * the language server both build their facts here before analysing Python code.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_ARTIFACT_LIMITS, scanArtifactFile, verdictOf, type ArtifactLimits, type ArtifactReport } from '../artifacts';
-import type { ProjectFacts } from '../engine/project';
-import { compareVersions, parseManifest, type ParsedManifest } from '../manifests';
+import { isWithin, type ProjectFacts, type TorchRequirement } from '../engine/project';
+import { LOCK_FILE_NAMES, parseManifest, type ParsedManifest } from '../manifests';
 import { fileKindOf } from './file-kinds';
+import { repositoryRoot } from './ignore-rules';
 
 export interface ManifestFile {
   file: string;
@@ -17,25 +18,19 @@ export interface ManifestFile {
   parsed: ParsedManifest;
 }
 
-/**
- * The lowest torch version every manifest that names torch allows, when each one bounds it from below; undefined
- * when no manifest names torch or one of them leaves it unbounded (then an old torch may be installed).
- */
-export function torchFact(manifests: readonly ManifestFile[]): ProjectFacts['torch'] {
-  let best: { minimum: string; where: string } | undefined;
-  let named = false;
+/** Every requirement on torch in the manifests, with its folder (see `torchMinimumFor` in engine/project.ts). */
+export function torchFact(manifests: readonly ManifestFile[]): TorchRequirement[] {
+  const out: TorchRequirement[] = [];
   for (const m of manifests) {
     for (const dep of m.parsed.dependencies) {
       if (dep.normalized !== 'torch') continue;
-      named = true;
-      if (dep.minimum === undefined) return undefined;
-      const where = `${m.display}:${dep.span.line + 1}`;
-      if (!best || compareVersions(dep.minimum, best.minimum) < 0) best = { minimum: dep.minimum, where };
+      const t: TorchRequirement = { folder: path.dirname(path.resolve(m.file)), where: `${m.display}:${dep.span.line + 1}` };
+      if (dep.minimum !== undefined) t.minimum = dep.minimum;
+      out.push(t);
     }
   }
-  return named ? best : undefined;
+  return out;
 }
-
 
 /** Read and parse the manifests among `files`; unreadable ones are left out (the scan reports them itself). */
 export function readManifests(files: readonly string[], root: string, maxBytes: number): ManifestFile[] {
@@ -43,12 +38,32 @@ export function readManifests(files: readonly string[], root: string, maxBytes: 
   for (const file of files) {
     if (fileKindOf(file) !== 'manifest') continue;
     try {
-      if (fs.statSync(file).size > maxBytes) continue;
+      const stat = fs.statSync(file);
+      // Never open a FIFO or a device: reading one can block forever.
+      if (!stat.isFile() || stat.size > maxBytes) continue;
       const text = fs.readFileSync(file, 'utf8');
       out.push({ file, display: path.relative(root, file).split(path.sep).join('/') || path.basename(file), parsed: parseManifest(file, text) });
     } catch {
       // Reported when the file itself is analysed.
     }
+  }
+  return out;
+}
+
+/**
+ * Lock files in the folders above `root`, up to its repository's root (a scan of `services/api` still sees the
+ * `uv.lock` at the top of the repository). None above a folder outside any repository.
+ */
+export function lockFilesAbove(root: string): string[] {
+  const top = repositoryRoot(root);
+  if (!top) return [];
+  const out: string[] = [];
+  for (let dir = path.dirname(path.resolve(root)); isWithin(top, dir); dir = path.dirname(dir)) {
+    for (const name of LOCK_FILE_NAMES) {
+      const file = path.join(dir, name);
+      if (fs.existsSync(file)) out.push(file);
+    }
+    if (dir === path.dirname(dir)) break;
   }
   return out;
 }
@@ -105,7 +120,7 @@ export function buildFacts(
   const locks = [...lockFiles.map((f) => path.resolve(f)), ...manifests.filter((m) => m.parsed.fullyHashed).map((m) => path.resolve(m.file))];
   const facts: ProjectFacts = { roots: roots.map((r) => path.resolve(r)) };
   const torch = torchFact(manifests);
-  if (torch) facts.torch = torch;
+  if (torch.length) facts.torch = torch;
   if (locks.length) facts.lockFiles = [...new Set(locks)];
   if (Object.keys(flagged).length) facts.artifacts = flagged;
   return facts;
