@@ -286,3 +286,65 @@ export function lyingDirectory(r: Rng, pool: Input[]): Input {
   if (r.chance(0.2)) b.writeUInt32LE(r.pick(lies), eocd + 16); // directory offset
   return { bytes: b, name: s.name };
 }
+
+/** Characters a hostile name is made of: controls, escape sequences, bidi overrides, backticks, ordinary text. */
+const NAME_PIECES = ['\x1b[2K', '\x1b[1G', '\x1b]0;t\x07', '\n', '\r', '\t', '\0', '\x7f', '\x85', '\x9b', '\u202e', '\u2066', '\u2069', '\u200b', '\ufeff', '\u2028', '`', '``', 'os', 'system', '.', 'OK: no findings', '\ud800', '\udc00', '\ud83d\ude00', 'é', 'x'];
+
+function hostileName(r: Rng): string {
+  if (r.chance(0.05)) return r.pick(NAME_PIECES).repeat(r.range(100, 3000));
+  let s = '';
+  const n = r.range(1, 12);
+  for (let i = 0; i < n; i++) s += r.pick(NAME_PIECES);
+  return s;
+}
+
+/**
+ * Names a file chooses, made hostile (terminal escapes, newlines, bidi overrides, backticks, lone surrogates, great
+ * lengths): STACK_GLOBAL modules and names, zip member names, Keras modules, classes and layer names, tensor names.
+ */
+export function hostileNames(r: Rng): Input {
+  const pkl = () => {
+    const parts: Array<number[] | Uint8Array> = [P.proto(4)];
+    const n = r.range(1, 6);
+    for (let i = 0; i < n; i++) {
+      const module = r.chance(0.3) ? r.pick(['os', 'sklearn.base', 'mymod', 'builtins']) : hostileName(r);
+      parts.push(P.binunicode(module), P.binunicode(hostileName(r)), P.stackGlobal, P.pop);
+    }
+    if (r.chance(0.3)) parts.push(P.shortBinunicode('builtins'), P.shortBinunicode('str'), P.stackGlobal, P.emptyTuple, P.reduce, P.binunicode(hostileName(r)), P.stackGlobal, P.pop);
+    parts.push(P.none, P.stop);
+    return cat(...parts);
+  };
+  switch (r.int(4)) {
+    case 0:
+      return { bytes: pkl(), name: `hostile${r.pick(['.pkl', '.pt', '.joblib'])}` };
+    case 1: {
+      const members: ZipMember[] = Array.from({ length: r.range(1, 4) }, () => ({ name: `${hostileName(r)}${r.pick(['.pkl', '/data.pkl', '.npy', ''])}`, data: r.chance(0.5) ? pkl() : r.bytes(r.int(64)), method: r.pick([0, 8] as const) }));
+      const zip = makeZip(members);
+      return { bytes: r.chance(0.3) ? makeZip([{ name: hostileName(r) + '.zip', data: zip }]) : zip, name: `hostile${r.pick(['.pt', '.npz', '.bin'])}` };
+    }
+    case 2: {
+      const layer = () => ({ module: r.chance(0.5) ? 'keras.layers' : hostileName(r), class_name: r.chance(0.3) ? 'Lambda' : hostileName(r), config: { name: hostileName(r), function_type: r.chance(0.2) ? 'lambda' : undefined } });
+      const config = JSON.stringify({ module: 'keras', class_name: 'Sequential', config: { name: hostileName(r), layers: Array.from({ length: r.range(1, 4) }, layer) } });
+      const text = r.chance(0.2) ? config.slice(0, r.int(config.length)) + hostileName(r) : config;
+      if (r.chance(0.3)) return { bytes: makeFakeHdf5(text, 256), name: 'hostile.h5' };
+      return { bytes: makeZip([{ name: 'metadata.json', data: Buffer.from('{}') }, { name: 'config.json', data: Buffer.from(text), method: 8 }]), name: 'hostile.keras' };
+    }
+    default: {
+      const header = Buffer.from(JSON.stringify({ [hostileName(r)]: { dtype: r.pick(['F32', 'F16']), shape: [r.int(4)], data_offsets: [0, r.int(16)] } }));
+      const n = Buffer.alloc(8);
+      n.writeBigUInt64LE(BigInt(header.length));
+      return { bytes: Buffer.concat([n, header, Buffer.from(r.bytes(r.int(16)))]), name: 'hostile.safetensors' };
+    }
+  }
+}
+
+/** A Git LFS pointer, sometimes damaged or with bytes after it, under a random model name. */
+export function lfsPointer(r: Rng): Input {
+  const oid = Array.from({ length: 64 }, () => '0123456789abcdef'[r.int(16)]).join('');
+  let text = `version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${r.int(2 ** 31)}\n`;
+  if (r.chance(0.3)) text = text.replace(/\n/g, '\r\n');
+  let bytes: Uint8Array = Buffer.from(text);
+  if (r.chance(0.3)) bytes = truncated(r, [{ bytes, name: '' }]).bytes;
+  if (r.chance(0.2)) bytes = cat(bytes, r.pick([callPickle('os', 'system'), makeZip([{ name: 'config.json', data: Buffer.from('{}') }]), r.bytes(r.int(64))]));
+  return { bytes, name: `lfs${extension(r)}` };
+}

@@ -83,12 +83,15 @@ export class ScanHost {
 const FORMATS = new Set(['pickle', 'pytorch-zip', 'pytorch-legacy', 'numpy', 'numpy-zip', 'keras', 'hdf5', 'safetensors', 'zip', 'unknown']);
 const KINDS = new Set(['dangerous-import', 'unknown-import', 'unreadable', 'lambda-layer', 'not-scanned', 'object-array', 'invalid-safetensors', 'limit']);
 const SEVERITIES = new Set(['error', 'warning', 'info']);
-const CLASSES = new Set(['safe', 'dangerous', 'unknown']);
+const CLASSES = new Set(['safe', 'library', 'dangerous', 'unknown']);
+/** What no message, summary or member may hold, whatever the file names (server/src/artifacts/text.ts). */
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/;
 
 /**
  * What every report must be, whatever the input: the path and size given, a known format, imports and issues of the
- * declared shapes (every issue with a message and a summary), a hash when the input is under `maxFileBytes`, a verdict
- * that agrees with the issues, and plain data.
+ * declared shapes (every issue with a message and a summary free of control and bidi characters, with balanced code
+ * spans), a hash when the input is under `maxFileBytes` (and hashing is on), a verdict that agrees with the issues, and
+ * plain data.
  */
 export function checkReport(bytes: Uint8Array, name: string, o: ScanOutcome, limits: Partial<ArtifactLimits> = {}): void {
   const r = o.report;
@@ -103,6 +106,11 @@ export function checkReport(bytes: Uint8Array, name: string, o: ScanOutcome, lim
   for (const i of r.issues) {
     if (!KINDS.has(i.kind) || !SEVERITIES.has(i.severity)) throw new Error(`bad issue ${JSON.stringify(i)}`);
     if (typeof i.message !== 'string' || !i.message || typeof i.summary !== 'string' || !i.summary) throw new Error(`issue without a message or summary: ${JSON.stringify(i)}`);
+    for (const text of [i.message, i.summary, i.member ?? '']) {
+      if (HIDDEN.test(text)) throw new Error(`an issue shows a control or bidi character: ${JSON.stringify(i)}`);
+      if ((text.match(/`/g) ?? []).length % 2) throw new Error(`an issue has unbalanced backticks: ${JSON.stringify(i)}`);
+    }
+    if (i.member?.includes('`')) throw new Error(`an issue's member holds a backtick: ${JSON.stringify(i)}`);
   }
   const dangerous = r.imports.filter((i) => i.classification === 'dangerous').length;
   if (dangerous && !r.issues.some((i) => i.severity === 'error')) throw new Error('a dangerous import without an error issue');
@@ -110,7 +118,9 @@ export function checkReport(bytes: Uint8Array, name: string, o: ScanOutcome, lim
   if (o.verdict?.severity !== worst) throw new Error(`verdict ${JSON.stringify(o.verdict)} does not match the issues (worst: ${worst})`);
   if (o.verdict && !o.verdict.summary) throw new Error('a verdict without a summary');
   const maxFile = limits.maxFileBytes ?? DEFAULT_ARTIFACT_LIMITS.maxFileBytes;
-  if (bytes.length <= maxFile && !/^[0-9a-f]{64}$/.test(r.sha256 ?? '')) throw new Error(`no sha256 for ${bytes.length} bytes`);
+  if (limits.hash === false) {
+    if (r.sha256 !== undefined || r.issues.some((i) => /hash/.test(i.summary))) throw new Error('hashed with hash: false');
+  } else if (bytes.length <= maxFile && !/^[0-9a-f]{64}$/.test(r.sha256 ?? '')) throw new Error(`no sha256 for ${bytes.length} bytes`);
   JSON.stringify(r);
 }
 

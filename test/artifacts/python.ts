@@ -1,8 +1,8 @@
 /**
  * Pickles written by the machine's `python3` with its own `pickle` module (protocols 0 to 5, as Python really writes
  * them), and files in the layouts PyTorch and joblib use, made with stand-in modules: a temporary folder on `sys.path`
- * holds small `torch`, `numpy`, `joblib` and `mymod` packages that define the names the pickles refer to, so that no
- * real library is needed. Python only writes pickles here (`pickle.dumps`); nothing is ever unpickled.
+ * holds small `torch`, `numpy`, `joblib`, `sklearn`, `pandas`, `xgboost`, `scipy` and `mymod` packages that define the
+ * names the pickles refer to, so that no real library is needed. Python only writes pickles here (`pickle.dumps`); nothing is ever unpickled.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -32,6 +32,8 @@ class NumpyArrayWrapper(object):
 module('numpy/__init__.py', '''
 class ndarray(object):
     pass
+class float64(float):
+    pass
 class dtype(object):
     def __init__(self, typestr):
         self.typestr = typestr
@@ -40,6 +42,42 @@ class dtype(object):
         return (dtype, (self.typestr, False, True), (3, order, None, None, None, -1, -1, 63 if 'O' in self.typestr else 0))
 ''')
 module('mymod/__init__.py', 'class Thing(object):\n    pass\n')
+# Stand-ins for scikit-learn, pandas, xgboost, scipy.sparse and numpy's random state, each pickled as the real
+# library pickles it (by the names its classes and rebuild helpers have).
+for pkg in ['sklearn', 'sklearn/linear_model', 'sklearn/tree', 'sklearn/ensemble', 'sklearn/ensemble/_hist_gradient_boosting', 'sklearn/_loss', 'sklearn/metrics', 'pandas', 'pandas/core', 'pandas/core/indexes', 'pandas/core/internals', 'pandas/_libs', 'xgboost', 'scipy', 'scipy/sparse', 'numpy/random']:
+    module(pkg + '/__init__.py', '')
+module('sklearn/linear_model/_logistic.py', 'class LogisticRegression(object):\n    def __init__(self):\n        self.C = 1.0\n        self._sklearn_version = "1.5.0"\n')
+module('sklearn/tree/_tree.py', 'class Tree(object):\n    def __reduce__(self):\n        return (Tree, (4, [2], 1), {"max_depth": 3, "node_count": 5})\n')
+module('sklearn/ensemble/_hist_gradient_boosting/binning.py', 'class _BinMapper(object):\n    pass\n')
+module('sklearn/_loss/_loss.py', '''
+def __pyx_unpickle_CyHalfBinomialLoss(t, checksum, state):
+    pass
+class CyHalfBinomialLoss(object):
+    def __reduce__(self):
+        return (globals()['__pyx_unpickle_CyHalfBinomialLoss'], (CyHalfBinomialLoss, 0xe3b0c44, None))
+''')
+module('sklearn/metrics/_scorer.py', 'def _passthrough_scorer(estimator, *args):\n    pass\n')
+module('pandas/core/frame.py', 'class DataFrame(object):\n    pass\n')
+module('pandas/core/internals/managers.py', 'class BlockManager(object):\n    pass\n')
+module('pandas/_libs/internals.py', 'def _unpickle_block(values, placement, ndim):\n    pass\n')
+module('pandas/core/indexes/base.py', '''
+def _new_Index(cls, d):
+    pass
+class Index(object):
+    def __reduce__(self):
+        return (_new_Index, (type(self), {'data': [1, 2], 'name': None}), None)
+''')
+module('pandas/core/indexes/range.py', 'from pandas.core.indexes.base import Index\nclass RangeIndex(Index):\n    pass\n')
+module('xgboost/core.py', 'class Booster(object):\n    pass\n')
+module('xgboost/sklearn.py', 'class XGBClassifier(object):\n    pass\n')
+module('scipy/sparse/_csr.py', 'class csr_matrix(object):\n    pass\n')
+module('numpy/random/_pickle.py', 'def __randomstate_ctor(name="MT19937", ctor=None):\n    pass\n')
+module('numpy/random/mtrand.py', '''
+from numpy.random import _pickle
+class RandomState(object):
+    def __reduce__(self):
+        return (getattr(_pickle, '__randomstate_ctor'), ('MT19937',), {'state': 1})
+''')
 sys.path.insert(0, tmp)
 import torch, torch._utils, numpy, mymod
 from joblib.numpy_pickle import NumpyArrayWrapper
@@ -149,6 +187,31 @@ out['joblib_shadow'] = joblib_like({'coef': Arr('<f8', (6,), raw, alignment=None
 out['joblib_object_array'] = joblib_like({'objs': Arr('|O', (2,), [1, Evil()]), 'after': mymod.Thing()})
 out['joblib_zlib'] = zlib.compress(out['joblib_evil_after_array'], 3)
 out['joblib_gzip'] = gzip.compress(out['joblib_evil_after_array'])
+
+# ---- an ML pipeline: what a scikit-learn / pandas / xgboost pickle imports
+from sklearn.linear_model._logistic import LogisticRegression
+from sklearn.tree._tree import Tree
+from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
+from sklearn._loss._loss import CyHalfBinomialLoss
+from sklearn.metrics._scorer import _passthrough_scorer
+from pandas.core.frame import DataFrame
+from pandas.core.internals.managers import BlockManager
+from pandas.core.indexes.range import RangeIndex
+from pandas._libs.internals import _unpickle_block
+from xgboost.core import Booster
+from xgboost.sklearn import XGBClassifier
+from scipy.sparse._csr import csr_matrix
+from numpy.random.mtrand import RandomState
+class Block(object):
+    def __reduce__(self):
+        return (_unpickle_block, ([1.0, 2.0], slice(0, 2), 2))
+pipeline = {'clf': LogisticRegression(), 'tree': Tree(), 'binner': _BinMapper(), 'loss': CyHalfBinomialLoss(),
+            'frame': DataFrame(), 'mgr': BlockManager(), 'block': Block(), 'index': RangeIndex(), 'booster': Booster(),
+            'xgb': XGBClassifier(), 'sparse': csr_matrix(), 'rng': RandomState(), 'dtype': numpy.float64,
+            'meta': collections.OrderedDict(version='1.5.0')}
+for p in (0, 2, 4):
+    out['ml_pipeline_p%d' % p] = pickle.dumps(pipeline, protocol=p)
+out['ml_pipeline_mixed'] = pickle.dumps({'clf': LogisticRegression(), 'scoring': _passthrough_scorer, 'custom': mymod.Thing()}, protocol=4)
 
 print(json.dumps({k: base64.b64encode(v).decode() for k, v in out.items()}))
 shutil.rmtree(tmp, ignore_errors=True)

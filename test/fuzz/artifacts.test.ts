@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ArtifactLimits } from '../../server/src/artifacts';
 import { cat, P } from '../artifacts/build';
-import { flipped, hugeMemo, lyingDirectory, nestedZip, opcodeSoup, randomArtifact, seeds, truncated, zipBomb, type Input } from '../artifacts/corpus';
+import { flipped, hostileNames, hugeMemo, lfsPointer, lyingDirectory, nestedZip, opcodeSoup, randomArtifact, seeds, truncated, zipBomb, type Input } from '../artifacts/corpus';
 import { checkBound, checkReport, ScanHost, type ScanOutcome } from '../artifacts/fuzz-host';
 import { BASE_SEED, iterations, LONG, recordFailure, REPLAY, Rng, seedsFor, Stats } from './harness';
 
@@ -73,6 +73,18 @@ describe('random and broken input', () => {
   fuzz('opcode-soup', 300, (r) => opcodeSoup(r));
   fuzz('huge-memo-indices', 150, (r) => hugeMemo(r));
   fuzz('lying-central-directory', 200, (r) => lyingDirectory(r, pool));
+});
+
+describe('hostile names and odd files', () => {
+  // Every report is checked for control and bidi characters and unbalanced code spans in what it shows (fuzz-host.ts).
+  fuzz('hostile-names', 300, (r) => hostileNames(r));
+  fuzz('lfs-pointers', 100, (r) => lfsPointer(r), {
+    expect: (o, input) => {
+      const lfs = o.report.issues.filter((i) => /Git LFS pointer/.test(i.message));
+      if (lfs.length) assert.ok(lfs.length === 1 && o.report.issues.length === 1 && lfs[0].severity === 'info' && input.bytes.length < 1024, JSON.stringify(o.report.issues));
+    },
+  });
+  fuzz('hash-off', 100, (r) => (r.chance(0.5) ? truncated(r, pool) : flipped(r, pool)), { limits: { hash: false } });
 });
 
 describe('zip bombs and nesting', () => {

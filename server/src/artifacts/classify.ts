@@ -1,7 +1,9 @@
 /**
- * Which globals a pickle may import: the allowlist (safe), the denylist (dangerous, with the reason), and everything
- * else (unknown). The allowlist is checked first, on the exact dotted name; the denylist matches a module and its
- * submodules. Python 2 names (`__builtin__`, `copy_reg`, ...) are read as Python 3's unpickler reads them.
+ * Which globals a pickle may import: the allowlist (safe), the denylist (dangerous, with the reason), the classes of
+ * well-known data and ML libraries (library: no issue, see `libraryClass`), and everything else (unknown). The
+ * allowlist is checked first, on the exact dotted name; then attribute paths through dunders and the denylist, which
+ * matches a module and its submodules; then the library tier. Python 2 names (`__builtin__`, `copy_reg`, ...) are
+ * read as Python 3's unpickler reads them.
  *
  * Sources of the facts (lists of names only; nothing here is copied code): PyTorch's `weights_only` unpickler
  * allowlist (`torch/_weights_only_unpickler.py`: tensor rebuild functions, storages, dtypes, `torch.Size`,
@@ -12,7 +14,10 @@ import type { ImportClassification } from './types';
 
 export interface Classified {
   classification: ImportClassification;
-  /** For a dangerous import: what it does when the file is loaded ("runs a shell command ..."). */
+  /**
+   * For a dangerous import: what it does when the file is loaded ("runs a shell command ..."); for a library one: the
+   * library ("scikit-learn").
+   */
   reason?: string;
 }
 
@@ -245,6 +250,142 @@ const DENY: DenyRule[] = [
   { module: 'tensorflow.keras', names: ['get_file'], reason: R.download },
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// The library tier: classes of well-known data and ML libraries
+//
+// Every scikit-learn, pandas or xgboost model pickle imports the library's classes (`sklearn.linear_model._logistic.
+// LogisticRegression`, `pandas.core.frame.DataFrame`, `xgboost.core.Booster`), and a warning on each of them is noise
+// that hides the findings that matter (picklescan and ModelScan report only dangerous imports). The criterion for
+// the tier, which gives no issue:
+//
+//   the import is a class, or a known data constructor, of a well-known library, such that rebuilding it (calling it
+//   with arguments from the file, `__new__`, `__setstate__`) runs only that library's code on the file's data: no
+//   code given as text, no other module, no files, processes or network.
+//
+// What that admits, per library (a module and its submodules, minus the ones listed):
+// - a class: a single name (no `Class.method` path, no dunder) in CapWords, private ones included (`_BinMapper`,
+//   `_PredictScorer`). A function is never admitted, however harmless it looks: a pickle can call any global it
+//   imports, and functions are what read files (`pandas.read_csv`), load more pickles (`numpy.load`) or evaluate
+//   text (`pandas.eval`);
+// - Cython's generated `__pyx_unpickle_<Class>` helpers (they build the named class from a state tuple);
+// - the lower-case classes and data constructors listed by full name (numpy's scalar types, `scipy.sparse` matrices,
+//   pandas' `_new_Index`, numpy's `__randomstate_ctor`, ...). Some of these call a class or a function the pickle
+//   passes in: that callable is itself a global of the pickle, classified on its own (as for `copyreg.__newobj__`).
+//
+// Left out: modules that do I/O, evaluate expressions, test, vendor other packages or start workers (`pandas.io`,
+// `pandas.core.computation`, `pandas.compat` (its own unpickler), `numpy.lib.npyio`, `numpy.testing`,
+// `sklearn.externals`, `sklearn.datasets`, `sklearn.utils.parallel`, any `tests`/`testing` module), classes that
+// open files or connections when built (`pandas.HDFStore`, `ExcelWriter`, `numpy.lib.npyio.NpzFile`,
+// `numpy.DataSource`, xgboost's `DMatrix` family, lightgbm's `Dataset`, catboost's `Pool`), native-library handles
+// (`xgboost.core._LIB`), and whole libraries whose classes do: `transformers` (tokenizers that
+// download vocabularies, `TrainingArguments`/`Trainer` that start distributed and logging integrations), `torch`
+// beyond the allowlist, `keras`/`tensorflow`, `joblib` beyond the allowlist (`Memory`, `Parallel`). The denylist is
+// checked first, so a denied name in a library module stays dangerous. Known residue: a model class such as
+// `xgboost.core.Booster` or `sentencepiece.SentencePieceProcessor` can be built with `model_file=<path>`, which makes
+// the library read and parse that local file (its own format, no code).
+
+interface LibraryRule {
+  /** The library's name in reasons. */
+  library: string;
+  /** The top-level package. */
+  package: string;
+  /** When given, only these modules (and their submodules) of the package. */
+  only?: readonly string[];
+  /** Modules (and their submodules) left out. */
+  exclude?: readonly string[];
+  /** Whether CapWords names are admitted as classes (false: only the names in `LIBRARY_NAMES`). */
+  classes: boolean;
+  /** CapWords names that are not admitted (matched after leading underscores). */
+  notClasses?: RegExp;
+}
+
+const LIBRARIES: readonly LibraryRule[] = [
+  {
+    library: 'scikit-learn',
+    package: 'sklearn',
+    exclude: ['sklearn.externals', 'sklearn.datasets', 'sklearn.utils._testing', 'sklearn.utils.estimator_checks', 'sklearn.utils.parallel', 'sklearn.utils._joblib', 'sklearn.utils._show_versions', 'sklearn.experimental', 'sklearn._build_utils', 'sklearn.__check_build'],
+    classes: true,
+  },
+  {
+    library: 'pandas',
+    package: 'pandas',
+    exclude: ['pandas.io', 'pandas.core.computation', 'pandas.plotting', 'pandas.util', 'pandas.api', 'pandas.compat', 'pandas._config', 'pandas.core.config_init', 'pandas._libs.parsers'],
+    classes: true,
+    notClasses: /^(HDFStore|ExcelFile|ExcelWriter)$/,
+  },
+  {
+    library: 'numpy',
+    package: 'numpy',
+    exclude: ['numpy.lib.npyio', 'numpy.lib._npyio_impl', 'numpy.lib._datasource', 'numpy.lib.format', 'numpy.lib._format_impl', 'numpy.lib.utils', 'numpy.lib._utils_impl', 'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'numpy.compat', 'numpy._pytesttester'],
+    classes: true,
+    notClasses: /^(NpzFile|DataSource|Repository|BagObj)$/,
+  },
+  { library: 'scipy', package: 'scipy', only: ['scipy.sparse'], exclude: ['scipy.sparse.linalg', 'scipy.sparse.csgraph'], classes: false },
+  { library: 'xgboost', package: 'xgboost', only: ['xgboost.core', 'xgboost.sklearn'], classes: true, notClasses: /DMatrix$|^DataIter$/ },
+  { library: 'LightGBM', package: 'lightgbm', only: ['lightgbm.basic', 'lightgbm.sklearn'], classes: true, notClasses: /^(Dataset|Sequence)$/ },
+  { library: 'CatBoost', package: 'catboost', only: ['catboost.core'], classes: true, notClasses: /^Pool$/ },
+  { library: 'tokenizers', package: 'tokenizers', exclude: ['tokenizers.tools', 'tokenizers.implementations'], classes: true },
+  { library: 'sentencepiece', package: 'sentencepiece', classes: false },
+];
+
+/** Lower-case classes and data constructors of the libraries, by full dotted name. */
+const LIBRARY_NAMES = new Set<string>();
+const lib = (module: string, names: string[]) => names.forEach((n) => LIBRARY_NAMES.add(`${module}.${n}`));
+// numpy's scalar types and array subclasses are pickled by reference as `numpy.<name>` (a `dtype=np.float64`
+// parameter of an estimator, for instance); building one converts a value.
+lib('numpy', [
+  'bool_', 'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'intc', 'uintc', 'intp',
+  'uintp', 'int_', 'uint', 'byte', 'ubyte', 'short', 'ushort', 'longlong', 'ulonglong', 'half', 'single', 'double',
+  'longdouble', 'float16', 'float32', 'float64', 'float96', 'float128', 'float_', 'csingle', 'cdouble', 'clongdouble',
+  'complex64', 'complex128', 'complex192', 'complex256', 'complex_', 'object_', 'str_', 'bytes_', 'unicode_',
+  'string_', 'void', 'datetime64', 'timedelta64', 'generic', 'number', 'integer', 'signedinteger', 'unsignedinteger',
+  'inexact', 'floating', 'complexfloating', 'flexible', 'character', 'matrix', 'recarray', 'record',
+]);
+// RandomState / Generator / BitGenerator pickles (`random_state=np.random.RandomState(0)`): they build the named
+// bit generator, or call the one passed in, which is a global of the pickle itself.
+lib('numpy.random._pickle', ['__randomstate_ctor', '__generator_ctor', '__bit_generator_ctor']);
+lib('numpy.ma.core', ['_mareconstruct']);
+// pandas' index and block rebuilders: `_new_Index(cls, d)` is `cls.__new__(cls, **d)` for a class of the pickle.
+lib('pandas.core.indexes.base', ['_new_Index']);
+lib('pandas.core.indexes.period', ['_new_PeriodIndex']);
+lib('pandas.core.indexes.datetimes', ['_new_DatetimeIndex']);
+lib('pandas.core.indexes.interval', ['_new_IntervalIndex']);
+lib('pandas._libs.internals', ['_unpickle_block']);
+lib('pandas._libs.tslibs.timestamps', ['_unpickle_timestamp']);
+lib('pandas._libs.tslibs.timedeltas', ['_timedelta_unpickle']);
+lib('pandas._libs.tslibs.nattype', ['__nat_unpickle']);
+// scipy.sparse matrices and arrays (lower-case classes), in their old and new modules.
+for (const m of ['scipy.sparse', 'scipy.sparse._csr', 'scipy.sparse._csc', 'scipy.sparse._coo', 'scipy.sparse._bsr', 'scipy.sparse._dia', 'scipy.sparse._dok', 'scipy.sparse._lil', 'scipy.sparse.csr', 'scipy.sparse.csc', 'scipy.sparse.coo', 'scipy.sparse.bsr', 'scipy.sparse.dia', 'scipy.sparse.dok', 'scipy.sparse.lil']) {
+  lib(m, ['csr_matrix', 'csc_matrix', 'coo_matrix', 'bsr_matrix', 'dia_matrix', 'dok_matrix', 'lil_matrix', 'csr_array', 'csc_array', 'coo_array', 'bsr_array', 'dia_array', 'dok_array', 'lil_array']);
+}
+// scikit-learn: KD and ball trees rebuild with `newObj(cls)` (`cls.__new__(cls)`); a column selector is a class.
+lib('sklearn.neighbors._kd_tree', ['newObj']);
+lib('sklearn.neighbors._ball_tree', ['newObj']);
+lib('sklearn.compose._column_transformer', ['make_column_selector']);
+lib('sentencepiece', ['SentencePieceProcessor']);
+
+const CLASS_NAME = /^_*[A-Z][A-Za-z0-9_]*$/;
+/** CapWords-looking names that are not classes: the ctypes handle of a library's native code (`xgboost.core._LIB`). */
+const NOT_CLASS = /^_*LIB$/;
+const PYX_UNPICKLE = /^__pyx_unpickle_\w+$/;
+const TEST_MODULE = /(^|\.)(tests?|_?testing|conftest)(\.|$)/;
+
+/** The library whose tier admits `module.name`, or undefined (see the criterion above). */
+export function libraryClass(module: string, name: string): string | undefined {
+  if (!name || name.includes('.') || DUNDER.test(name) || TEST_MODULE.test(module)) return undefined;
+  for (const rule of LIBRARIES) {
+    if (!inModule(module, rule.package)) continue;
+    if (rule.only && !rule.only.some((m) => inModule(module, m))) return undefined;
+    if (rule.exclude?.some((m) => inModule(module, m))) return undefined;
+    if (LIBRARY_NAMES.has(`${module}.${name}`)) return rule.library;
+    if (!rule.classes) return undefined;
+    if (PYX_UNPICKLE.test(name)) return rule.library;
+    if (CLASS_NAME.test(name) && !NOT_CLASS.test(name) && !rule.notClasses?.test(name.replace(/^_+/, ''))) return rule.library;
+    return undefined;
+  }
+  return undefined;
+}
+
 /** Python 2 module names, read as Python 3's unpickler reads them (`_compat_pickle`, abridged). */
 const PY2_MODULES: Record<string, string> = {
   __builtin__: 'builtins',
@@ -311,5 +452,7 @@ export function classifyGlobal(rawModule: string, rawName: string): Classified {
   }
   // A method of a filesystem path (`pathlib.Path.write_text`) called with a path object built by the pickle.
   if (module === 'pathlib' && segments.length > 1) return { classification: 'dangerous', reason: R.files };
+  const library = libraryClass(module, name);
+  if (library) return { classification: 'library', reason: library };
   return { classification: 'unknown' };
 }

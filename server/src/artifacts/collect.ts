@@ -5,6 +5,7 @@
 import { classifyGlobal } from './classify';
 import type { OpcodeBudget, PickleScanResult, PickleSink } from './pickle';
 import { SHADOW_LOOKAHEAD } from './pickle';
+import { shown, shownMember } from './text';
 import type { ArtifactIssue, ArtifactIssueKind, ArtifactLimits, ArtifactReport } from './types';
 
 /** Errors kept per report, and warnings and notes; the rest are counted in one last issue. */
@@ -21,7 +22,7 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Names longer than this are shortened in reports and messages (Python takes any length; nobody reads 64 KB). */
+/** Names longer than this are cut in a report's data (Python takes any length; nobody reads 64 KB). Messages show less. */
 const NAME_SHOWN = 200;
 
 function clip(s: string): string {
@@ -46,6 +47,10 @@ export class Collector {
     this.budget = { used: 0, max: limits.maxOpcodes };
   }
 
+  /**
+   * Add an issue (once per kind, member and message). `member` is the member's name as found (it is stored shown, as
+   * messages show it); text from the file inside `message` and `summary` must already be shown (text.ts).
+   */
   issue(kind: ArtifactIssueKind, severity: ArtifactIssue['severity'], message: string, summary: string, member?: string): void {
     const key = `${kind}\0${member ?? ''}\0${message}`;
     if (this.seenIssues.has(key)) return;
@@ -57,7 +62,7 @@ export class Collector {
     if (severity === 'error') this.errors++;
     else this.others++;
     const issue: ArtifactIssue = { kind, severity, message, summary };
-    if (member !== undefined) issue.member = member;
+    if (member !== undefined) issue.member = shownMember(member);
     this.report.issues.push(issue);
   }
 
@@ -85,7 +90,7 @@ export class Collector {
 
   /**
    * Record an import (once per member) and its issue. `source` names what holds it in messages ("the pickle",
-   * "the Keras config").
+   * "the Keras config"); `note` is a parenthetical on where in the file it lies.
    */
   addImport(rawModule: string, rawName: string, member: string | undefined, source: 'pickle' | 'Keras config', note = ''): void {
     const module = clip(rawModule);
@@ -99,22 +104,22 @@ export class Collector {
       if (member !== undefined) imp.member = member;
       this.report.imports.push(imp);
     } else this.droppedImports++;
-    const full = `\`${module}.${name}\``;
-    const where = member !== undefined ? `The ${source} \`${member}\`` : `The ${source}`;
-    const verb = source === 'pickle' ? 'imports' : 'names';
+    if (classification !== 'dangerous' && classification !== 'unknown') return;
+    const full = `\`${shown(`${rawModule}.${rawName}`)}\``;
+    const where = member !== undefined ? `The ${source} \`${shownMember(member)}\`` : `The ${source}`;
+    const what = source === 'pickle' ? `${where} imports ${full}${note}` : `${where} makes Keras import ${full}${note}`;
     if (classification === 'dangerous') {
-      const how = source === 'pickle' ? `which ${reason}` : `which Keras imports when the model is loaded; it ${reason}`;
-      this.issue('dangerous-import', 'error', `${where} ${verb} ${full}, ${how}.${note}`, `its ${source} imports ${full}`, member);
-    } else if (classification === 'unknown') {
-      const how = source === 'pickle' ? 'which is not on the allowlist: loading the file runs whatever it does' : 'custom code that Keras imports when the model is loaded; it is not on the allowlist';
-      this.issue('unknown-import', 'warning', `${where} ${verb} ${full}, ${how}.${note}`, `its ${source} imports ${full}, which is not on the allowlist`, member);
+      this.issue('dangerous-import', 'error', `${what}, which ${reason}.`, `its ${source} imports ${full}`, member);
+    } else {
+      const how = source === 'pickle' ? 'which is not on the allowlist, so loading the file runs whatever code it brings in' : 'custom code that is not on the allowlist and runs when the model is loaded';
+      this.issue('unknown-import', 'warning', `${what}, ${how}.`, `its ${source} imports ${full}, which is not on the allowlist`, member);
     }
   }
 
   /** The sink a pickle walk reports to. */
   pickleSink(member?: string): PickleSink {
-    const where = member !== undefined ? `The pickle \`${member}\`` : 'The pickle';
-    const shadowNote = ' It lies in bytes that `joblib.load` reads as array data but `pickle.load` of the same file runs as opcodes.';
+    const where = member !== undefined ? `The pickle \`${shownMember(member)}\`` : 'The pickle';
+    const shadowNote = ' (in bytes that `joblib.load` reads as array data but `pickle.load` of the same file runs as opcodes)';
     return {
       global: (module, name, _offset, _op, shadow) => this.addImport(module, name, member, 'pickle', shadow ? shadowNote : ''),
       unresolved: (_offset, detail, shadow) => {
@@ -122,7 +127,7 @@ export class Collector {
         this.issue(
           'unknown-import',
           'warning',
-          `${where} has ${detail}: what it imports is hidden from a static scan, a common way to disguise a dangerous import.${shadow ? shadowNote : ''}`,
+          `${where} has ${detail}${shadow ? shadowNote : ''}, a common way to disguise a dangerous import.`,
           stack ? 'its pickle has a STACK_GLOBAL whose module/name could not be resolved statically' : 'its pickle imports a global through an extension code, which cannot be resolved statically',
           member,
         );
@@ -131,7 +136,7 @@ export class Collector {
         this.issue(
           'unreadable',
           'warning',
-          `${where} holds a joblib array at byte ${offset} whose data also reads as pickle opcodes for more than ${SHADOW_LOOKAHEAD / 1024} KB: \`pickle.load\` of this file (rather than \`joblib.load\`) would run them, and they were not scanned that far.`,
+          `${where} holds a joblib array at byte ${offset} whose data also reads as pickle opcodes beyond the ${SHADOW_LOOKAHEAD / 1024} KB scanned, which \`pickle.load\` of the file (unlike \`joblib.load\`) would run.`,
           'its joblib array data also reads as pickle opcodes, which `pickle.load` would run',
           member,
         ),
@@ -140,7 +145,7 @@ export class Collector {
 
   /** Turn how a pickle walk ended into issues. */
   pickleResult(r: PickleScanResult, member?: string): void {
-    const where = member !== undefined ? `The pickle \`${member}\`` : 'The pickle';
+    const where = member !== undefined ? `The pickle \`${shownMember(member)}\`` : 'The pickle';
     const p = r.problem;
     if (p) {
       switch (p.kind) {
@@ -149,19 +154,19 @@ export class Collector {
           this.issue(
             'unreadable',
             'warning',
-            `${where} could not be parsed past byte ${p.offset}: ${p.message}. \`pickle.load\` fails there too, but only after running what comes before; anything after it was not scanned.`,
+            `${where} could not be parsed past byte ${p.offset}: ${shown(p.message, 300)}; \`pickle.load\` fails there too, and nothing after it was scanned.`,
             `its pickle could not be parsed past byte ${p.offset} (${p.kind === 'truncated' ? 'truncated' : 'corrupt'})`,
             member,
           );
           break;
         case 'stream':
-          this.issue('unreadable', 'warning', `${where} could not be read past byte ${p.offset}: ${p.message}.`, `its pickle could not be read past byte ${p.offset}`, member);
+          this.issue('unreadable', 'warning', `${where} could not be read past byte ${p.offset} (${shown(p.message, 300)}), so the rest of it was not scanned.`, `its pickle could not be read past byte ${p.offset}`, member);
           break;
         case 'capped':
           this.issue(
             'limit',
             'warning',
-            `${where} was only partly scanned: ${p.message} (\`maxMemberBytes\` is ${formatBytes(this.limits.maxMemberBytes)}); anything after byte ${p.offset} was not scanned.`,
+            `${where} was only partly scanned: ${shown(p.message, 300)} (\`maxMemberBytes\` is ${formatBytes(this.limits.maxMemberBytes)}); anything after byte ${p.offset} was not scanned.`,
             `its pickle was only partly scanned (over ${formatBytes(this.limits.maxMemberBytes)})`,
             member,
           );
@@ -170,7 +175,7 @@ export class Collector {
           this.issue(
             'limit',
             'warning',
-            `${where} was only partly scanned: ${p.message}; anything after byte ${p.offset} was not scanned.`,
+            `${where} was only partly scanned: ${shown(p.message, 300)}; anything after byte ${p.offset} was not scanned.`,
             'its pickle was only partly scanned (its stack grew too deep)',
             member,
           );
@@ -179,7 +184,7 @@ export class Collector {
           this.issue(
             'limit',
             'warning',
-            `${where} was only partly scanned: ${p.message} (\`maxOpcodes\`); anything after byte ${p.offset} was not scanned.`,
+            `${where} was only partly scanned: ${shown(p.message, 300)} (\`maxOpcodes\`); anything after byte ${p.offset} was not scanned.`,
             `its pickle was only partly scanned (over ${this.limits.maxOpcodes.toLocaleString('en-US')} opcodes)`,
             member,
           );

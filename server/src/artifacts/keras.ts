@@ -12,6 +12,7 @@
 import type { Collector } from './collect';
 import { formatBytes } from './collect';
 import type { ByteSource } from './source';
+import { shown, shownError, shownMember } from './text';
 
 const KERAS_MODULE = /^(keras|tf_keras|keras_hub|keras_nlp|keras_cv|tensorflow)(\.|$)/;
 /** Nodes of a config walked at most. */
@@ -25,20 +26,21 @@ function isObject(v: unknown): v is { [key: string]: Json } {
 
 /** Walk a parsed Keras config and report its Lambda layers, lambdas and non-Keras modules. */
 export function checkKerasConfig(config: unknown, col: Collector, member: string | undefined, origin: 'keras' | 'h5'): void {
-  const where = member !== undefined ? `The Keras config \`${member}\`` : 'The Keras model config';
+  const where = member !== undefined ? `The Keras config \`${shownMember(member)}\`` : 'The Keras model config';
   const loads =
     origin === 'keras'
-      ? 'runs when the model is loaded with `safe_mode=False` (Keras 3 refuses it by default, `safe_mode=True`; Keras 2 runs it)'
-      : 'runs when the model is loaded by Keras 2 (`tf.keras`) or by Keras 3 with `safe_mode=False`';
+      ? 'runs when the model is loaded with `safe_mode=False` (the default, `safe_mode=True`, refuses it)'
+      : 'runs when the model is loaded by Keras 2 (`tf.keras`), or by Keras 3 with `safe_mode=False`';
   const reported = new Set<string>();
+  // `what` is built with the name already shown; `name` (as found) only tells the reports apart.
   const lambda = (what: string, name: string) => {
     if (reported.has(name)) return;
     reported.add(name);
     col.issue(
       'lambda-layer',
       'error',
-      `${where} has ${what}: its Python bytecode, marshalled into the config, ${loads}.`,
-      what.startsWith('a `Lambda` layer') ? `its Keras config has a \`Lambda\` layer (\`${name}\`) whose code runs when the model is loaded` : `its Keras config holds a serialized Python lambda (in \`${name}\`) whose code runs when the model is loaded`,
+      `${where} has ${what} whose marshalled Python bytecode ${loads}.`,
+      what.startsWith('a `Lambda` layer') ? `its Keras config has a \`Lambda\` layer (\`${shown(name)}\`) whose code runs when the model is loaded` : `its Keras config holds a serialized Python lambda (in \`${shown(name)}\`) whose code runs when the model is loaded`,
       member,
     );
   };
@@ -59,17 +61,17 @@ export function checkKerasConfig(config: unknown, col: Collector, member: string
     if (typeof v.class_name === 'string') {
       if (name) here = name;
       if (v.class_name === 'Lambda') {
-        lambda(`a \`Lambda\` layer \`${name ?? '(unnamed)'}\``, name ?? '(unnamed)');
+        lambda(`a \`Lambda\` layer \`${shown(name ?? '(unnamed)')}\``, name ?? '(unnamed)');
         lambdaHere = true;
       } else if (v.class_name === '__lambda__' && !inLambda) {
-        lambda(`a serialized Python lambda (\`__lambda__\`) in \`${layer}\``, layer);
+        lambda(`a serialized Python lambda (\`__lambda__\`) in \`${shown(layer)}\``, layer);
       }
       if (typeof v.module === 'string' && v.module) {
         const target = v.class_name === 'function' && typeof cfg === 'string' ? cfg : v.class_name;
         if (!KERAS_MODULE.test(v.module) || /(^|\.)get_file$/.test(target)) col.addImport(v.module, target, member, 'Keras config');
       }
     }
-    if (v.function_type === 'lambda' && !lambdaHere) lambda(`a serialized Python lambda (\`function_type: "lambda"\`) in \`${here}\``, here);
+    if (v.function_type === 'lambda' && !lambdaHere) lambda(`a serialized Python lambda (\`function_type: "lambda"\`) in \`${shown(here)}\``, here);
     for (const x of Object.values(v)) if (typeof x === 'object' && x !== null) stack.push({ v: x, layer: here, inLambda: lambdaHere });
   }
 }
@@ -80,7 +82,7 @@ export function checkKerasConfigText(text: string, col: Collector, member: strin
   try {
     config = JSON.parse(text);
   } catch (err) {
-    col.issue('unreadable', 'warning', `The Keras config \`${member}\` is not valid JSON (${(err as Error).message}), so its layers could not be checked.`, 'its Keras config is not valid JSON', member);
+    col.issue('unreadable', 'warning', `The Keras config \`${shownMember(member)}\` is not valid JSON (${shownError(err)}), so its layers could not be checked.`, 'its Keras config is not valid JSON', member);
     return;
   }
   checkKerasConfig(config, col, member, 'keras');
@@ -194,7 +196,7 @@ export async function scanHdf5(src: ByteSource, size: number, col: Collector): P
     col.issue(
       'not-scanned',
       'info',
-      `No Keras model config was found in ${size > limit ? `the first ${formatBytes(limit)} of ` : ''}this HDF5 file: the scanner reads HDF5 attributes without an HDF5 library, and these could not be read (or the file holds weights only), so a \`Lambda\` layer, if any, was not checked.`,
+      `No Keras model config was found in ${size > limit ? `the first ${formatBytes(limit)} of ` : ''}this HDF5 file (it holds weights only, or attributes the scanner cannot read without an HDF5 library), so \`Lambda\` layers were not checked.`,
       'its HDF5 attributes could not be read',
     );
   }

@@ -7,6 +7,7 @@
 import type { Collector } from './collect';
 import { scanPickles } from './pickle';
 import type { ByteSource } from './source';
+import { shownMember } from './text';
 
 export const NPY_MAGIC = Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]);
 
@@ -140,7 +141,7 @@ export function parseNpyHeader(head: Uint8Array, eof: boolean): NpyHeader | 'nee
 
 /** Scan an `.npy` stream from offset 0 of `src` (`maxWalk`: see `PickleScanOptions`). */
 export async function scanNpy(src: ByteSource, col: Collector, member?: string, maxWalk?: number): Promise<void> {
-  const where = member !== undefined ? `The array \`${member}\`` : 'The array';
+  const where = member !== undefined ? `The array \`${shownMember(member)}\`` : 'The array';
   let w = await src.read(0, 4096);
   let header = parseNpyHeader(w.bytes, w.eof);
   if (header === 'need') {
@@ -155,7 +156,7 @@ export async function scanNpy(src: ByteSource, col: Collector, member?: string, 
   col.issue(
     'object-array',
     'info',
-    `${where} has an object dtype: its data is a pickle, which \`numpy.load\` unpickles only with \`allow_pickle=True\`. The pickle was scanned.`,
+    `${where} has an object dtype, so its data is a pickle (scanned here) that \`numpy.load\` unpickles when given \`allow_pickle=True\`.`,
     'it is an object array (a pickle inside)',
     member,
   );

@@ -20,6 +20,7 @@
  *   those bytes as opcodes, a look-ahead also walks them that way and reports any import found there.
  */
 import type { ByteSource, Window } from './source';
+import { shown } from './text';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Opcodes (pickletools' names)
@@ -752,7 +753,7 @@ export class PickleWalker {
             this.stack.push({ k: 'global', module, name });
           } else {
             if (!this.opts.dryRun) {
-              const known = typeof module === 'string' ? `module \`${module}\`` : typeof name === 'string' ? `name \`${name}\`` : '';
+              const known = typeof module === 'string' ? `module \`${shown(module)}\`` : typeof name === 'string' ? `name \`${shown(name)}\`` : '';
               this.sink.unresolved(at, `a STACK_GLOBAL (at byte ${at}) whose module/name could not be resolved statically${known ? ` (only its ${known} is known)` : ''}`, !!this.opts.lenient);
             }
             this.stack.push({ k: 'global', module: typeof module === 'string' ? module : undefined, name: typeof name === 'string' ? name : undefined });

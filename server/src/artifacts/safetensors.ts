@@ -7,6 +7,7 @@
  */
 import type { Collector } from './collect';
 import type { ByteSource } from './source';
+import { shown } from './text';
 
 /** The largest header the format allows. */
 export const SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024;
@@ -43,24 +44,24 @@ export function safetensorsHeaderProblem(header: unknown, dataBytes: number): st
       if (Object.values(entry).some((v) => typeof v !== 'string')) return '`__metadata__` holds a value that is not a string';
       continue;
     }
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `the entry \`${name}\` is not an object`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `the entry \`${shown(name)}\` is not an object`;
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (typeof dtype !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(dtype)) return `the tensor \`${name}\` has no valid \`dtype\``;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `the tensor \`${name}\` has no valid \`shape\``;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) return `the tensor \`${name}\` has no valid \`data_offsets\``;
+    if (typeof dtype !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(dtype)) return `the tensor \`${shown(name)}\` has no valid \`dtype\``;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `the tensor \`${shown(name)}\` has no valid \`shape\``;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) return `the tensor \`${shown(name)}\` has no valid \`data_offsets\``;
     const [begin, end] = offsets as [number, number];
-    if (begin > end || end > dataBytes) return `the tensor \`${name}\` has \`data_offsets\` [${begin}, ${end}] outside the ${dataBytes} bytes of data`;
+    if (begin > end || end > dataBytes) return `the tensor \`${shown(name)}\` has \`data_offsets\` [${begin}, ${end}] outside the ${dataBytes} bytes of data`;
     const per = DTYPE_BYTES[dtype];
     if (per !== undefined) {
       const count = (shape as number[]).reduce((a, b) => a * b, 1);
-      if (count * per !== end - begin) return `the tensor \`${name}\` has ${end - begin} bytes of data for a ${dtype} shape [${shape.join(', ')}]`;
+      if (count * per !== end - begin) return `the tensor \`${shown(name)}\` has ${end - begin} bytes of data for a ${dtype} shape [${shape.join(', ')}]`;
     }
     spans.push([begin, end, name]);
   }
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let at = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== at) return begin < at ? `the tensor \`${name}\` overlaps another` : `the data has a hole before the tensor \`${name}\``;
+    if (begin !== at) return begin < at ? `the tensor \`${shown(name)}\` overlaps another` : `the data has a hole before the tensor \`${shown(name)}\``;
     at = end;
   }
   if (at !== dataBytes) return `the tensors cover ${at} of the ${dataBytes} bytes of data`;
@@ -73,7 +74,7 @@ export async function checkSafetensors(src: ByteSource, size: number, col: Colle
     col.issue(
       'invalid-safetensors',
       'warning',
-      `The file is not valid safetensors: ${why}. The safetensors library refuses it, and a \`.safetensors\` file that is something else is worth a look.`,
+      `The file is not valid safetensors (${why}), so the safetensors library refuses it and it may be another format in disguise.`,
       `its safetensors header is invalid (${why})`,
     );
   if (size < 8) return invalid('it is shorter than the 8-byte header length');

@@ -6,7 +6,12 @@
  * their first bytes (protocols 0 and 1 have no magic, and `pickle.load`/`torch.load` read them anyway); `.bin` only
  * when it starts like a pickle. Nothing is ever unpickled or executed; a scan never throws for bad content, and reads
  * only what it must: the first bytes, pickle streams, zip members through caps, headers. The SHA-256 of the whole
- * file is streamed separately, up to `maxFileBytes`.
+ * file is streamed separately, up to `maxFileBytes`, unless `hash` is off.
+ *
+ * Two kinds of file are noted (an `info` issue, which SAI210 shows as a notice) rather than scanned: a Git LFS
+ * pointer (a checkout without `git lfs pull` leaves a 130-byte text file where the model should be), and anything
+ * that is not a regular file (a folder, a FIFO, a device, a symbolic link to one or to nothing), which is never
+ * opened for reading.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -20,6 +25,7 @@ import { hasNpyMagic, scanNpy } from './numpy';
 import { hasPickleMagic, scanPickles } from './pickle';
 import { checkSafetensors, looksLikeSafetensors } from './safetensors';
 import { BufferSource, fileRangeStream, FileSource, StreamSource, type ByteSource } from './source';
+import { shownError } from './text';
 import { ARTIFACT_EXTENSIONS, PICKLE_EXTENSIONS, resolveLimits, type ArtifactLimits, type ArtifactReport } from './types';
 import { firstMemberName, hasZipMagic, openZipBuffer, openZipFile, scanZip } from './zip';
 
@@ -47,6 +53,26 @@ export function looksLikeArtifact(head: Uint8Array): boolean {
     return first !== undefined && /(^|\/)[^/]*\.(pkl|pickle|npy)$|^(config|metadata)\.json$/.test(first);
   }
   return hasNpyMagic(head) || looksLikeSafetensors(head) || hasPickleMagic(head);
+}
+
+const LFS_PREFIX = Buffer.from('version https://git-lfs.github.com/spec/', 'latin1');
+/** The Git LFS specification caps pointer files below 1024 bytes. */
+const LFS_MAX = 1024;
+
+/**
+ * Whether the bytes are a whole Git LFS pointer file: under 1024 bytes of `key value` lines (keys of lower-case
+ * letters, digits, `.` and `-`; values of printable ASCII), starting with the spec's `version` line and holding an
+ * `oid sha256:<64 hex>` and a `size`. The exact grammar matters: a pointer is not scanned, so a pickle or an archive
+ * with a pointer's first line in front of it (zip readers find an archive after a prefix) must not pass for one.
+ */
+export function isLfsPointer(bytes: Uint8Array): boolean {
+  if (bytes.length >= LFS_MAX || bytes.length < LFS_PREFIX.length) return false;
+  if (!LFS_PREFIX.every((b, i) => bytes[i] === b)) return false;
+  for (const b of bytes) if (b !== 0x0a && b !== 0x0d && (b < 0x20 || b > 0x7e)) return false;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  const lines = text.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (!lines.every((l) => /^[a-z0-9.-]+ [\x20-\x7e]*$/.test(l))) return false;
+  return /^version https:\/\/git-lfs\.github\.com\/spec\/v\d+$/.test(lines[0]) && lines.some((l) => /^oid sha256:[0-9a-f]{64}$/.test(l)) && lines.some((l) => /^size \d+$/.test(l));
 }
 
 type Compression = 'zlib' | 'gzip' | 'bz2' | 'xz' | 'lzma' | 'lz4' | undefined;
@@ -80,6 +106,15 @@ async function scanInput(input: Input, name: string, col: Collector): Promise<vo
   const ext = extOf(name);
   const head = (await sourceOf(input).read(0, HEAD_BYTES)).bytes.subarray(0, HEAD_BYTES);
 
+  if (size < LFS_MAX && isLfsPointer(head.subarray(0, size))) {
+    col.issue(
+      'not-scanned',
+      'info',
+      'The file is a Git LFS pointer, not the model; fetch it with `git lfs pull` to have it scanned.',
+      'it is a Git LFS pointer, not the model',
+    );
+    return;
+  }
   if (hasZipMagic(head)) {
     report.format = await scanZip(() => (input.kind === 'file' ? openZipFile(input.fh, input.size) : openZipBuffer(input.bytes)), col, { depth: 1, prefix: '', ext });
     return;
@@ -143,7 +178,7 @@ async function run(report: ArtifactReport, limits: ArtifactLimits, body: (col: C
   try {
     await body(col);
   } catch (err) {
-    col.issue('unreadable', 'warning', `The scan stopped on an unexpected error: ${(err as Error)?.message ?? String(err)}.`, 'it could not be scanned to the end');
+    col.issue('unreadable', 'warning', `The scan stopped on an unexpected error (${shownError(err)}), so the rest of the file was not scanned.`, 'it could not be scanned to the end');
   }
   col.finish();
   return report;
@@ -158,7 +193,40 @@ function hashNote(col: Collector, size: number): void {
   );
 }
 
-/** Scan a model file on disk. Never throws: an unreadable file gives an `unreadable` issue. */
+/** What a path that is not a regular file is, for messages. */
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+function notRegular(col: Collector, what: string): void {
+  col.issue('not-scanned', 'info', `The path is ${what}, not a regular file, so it was not read.`, `it is ${what}, not a regular file`);
+}
+
+/** Hash the whole file (up to `maxFileBytes`), or note that it is too large to hash. */
+async function hashFile(fh: FileHandle, size: number, col: Collector, report: ArtifactReport): Promise<void> {
+  const max = col.limits.maxFileBytes;
+  if (size > max) return hashNote(col, size);
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  let at = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+    if (!bytesRead) break;
+    hash.update(buf.subarray(0, bytesRead));
+    at += bytesRead;
+    if (at > max) break;
+  }
+  if (at <= max) report.sha256 = hash.digest('hex');
+}
+
+/**
+ * Scan a model file on disk. Never throws: a missing or unreadable file gives an `unreadable` warning; a path that is
+ * not a regular file (checked before it is opened, and again on the handle) an `info` `not-scanned` issue.
+ */
 export async function scanArtifactFile(file: string, limits?: Partial<ArtifactLimits>): Promise<ArtifactReport> {
   const lim = resolveLimits(limits);
   const report: ArtifactReport = { path: file, format: 'unknown', size: 0, imports: [], issues: [] };
@@ -167,41 +235,27 @@ export async function scanArtifactFile(file: string, limits?: Partial<ArtifactLi
     try {
       stat = await fs.promises.stat(file);
     } catch (err) {
-      col.issue('unreadable', 'warning', `The file could not be read: ${(err as Error).message}.`, 'it could not be read');
+      // A symbolic link to nothing (an LFS or annex link whose target was not fetched) is not a file to scan.
+      const link = await fs.promises.lstat(file).catch(() => undefined);
+      if (link?.isSymbolicLink()) notRegular(col, 'a symbolic link to a missing target');
+      else col.issue('unreadable', 'warning', `The file could not be read: ${shownError(err)}.`, 'it could not be read');
       return;
     }
-    if (!stat.isFile()) {
-      col.issue('unreadable', 'warning', 'The path is not a regular file, so it was not read.', 'it is not a regular file');
-      return;
-    }
+    if (!stat.isFile()) return notRegular(col, kindOf(stat));
     let fh: FileHandle;
     try {
+      // O_NONBLOCK: should the path turn into a FIFO after the check, opening it must not wait for a writer.
       fh = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     } catch (err) {
-      col.issue('unreadable', 'warning', `The file could not be read: ${(err as Error).message}.`, 'it could not be read');
+      col.issue('unreadable', 'warning', `The file could not be read: ${shownError(err)}.`, 'it could not be read');
       return;
     }
     try {
       const real = await fh.stat();
-      if (!real.isFile()) {
-        col.issue('unreadable', 'warning', 'The path is not a regular file, so it was not read.', 'it is not a regular file');
-        return;
-      }
+      if (!real.isFile()) return notRegular(col, kindOf(real));
       report.size = real.size;
       await scanInput({ kind: 'file', fh, size: real.size }, file, col);
-      if (real.size <= lim.maxFileBytes) {
-        const hash = createHash('sha256');
-        const buf = Buffer.allocUnsafe(1024 * 1024);
-        let at = 0;
-        for (;;) {
-          const { bytesRead } = await fh.read(buf, 0, buf.length, at);
-          if (!bytesRead) break;
-          hash.update(buf.subarray(0, bytesRead));
-          at += bytesRead;
-          if (at > lim.maxFileBytes) break;
-        }
-        if (at <= lim.maxFileBytes) report.sha256 = hash.digest('hex');
-      } else hashNote(col, real.size);
+      if (lim.hash) await hashFile(fh, real.size, col, report);
     } finally {
       await fh.close().catch(() => undefined);
     }
@@ -214,6 +268,7 @@ export async function scanArtifactBytes(bytes: Uint8Array, name: string, limits?
   const report: ArtifactReport = { path: name, format: 'unknown', size: bytes.length, imports: [], issues: [] };
   return run(report, lim, async (col) => {
     await scanInput({ kind: 'bytes', bytes }, name, col);
+    if (!lim.hash) return;
     if (bytes.length <= lim.maxFileBytes) report.sha256 = createHash('sha256').update(bytes).digest('hex');
     else hashNote(col, bytes.length);
   });

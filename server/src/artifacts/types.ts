@@ -25,9 +25,14 @@ export const PICKLE_EXTENSIONS: readonly string[] = Object.freeze(['.pkl', '.pic
 
 /**
  * How much a scan may read. Every limit turns into a `limit` issue (a warning that says what was not scanned) when
- * it is reached; none of them makes a scan throw.
+ * it is reached; none of them makes a scan throw. `hash` says whether the whole file is hashed at all.
  */
 export interface ArtifactLimits {
+  /**
+   * Whether to compute the file's `sha256` (a second pass over the whole file, up to `maxFileBytes`). Callers that do
+   * not use the hash (`secure-ai scan`) turn it off: then no `sha256` and no "too large to hash" note.
+   */
+  hash: boolean;
   /** Files larger than this are not hashed (no `sha256`); their pickles, zip members and headers are still scanned. */
   maxFileBytes: number;
   /**
@@ -48,6 +53,7 @@ export interface ArtifactLimits {
 const MB = 1024 * 1024;
 
 export const DEFAULT_ARTIFACT_LIMITS: Readonly<ArtifactLimits> = Object.freeze({
+  hash: true,
   maxFileBytes: 512 * MB,
   maxMemberBytes: 64 * MB,
   maxTotalUncompressedBytes: 512 * MB,
@@ -77,13 +83,25 @@ export type ArtifactFormat =
   | 'zip'
   | 'unknown';
 
-export type ImportClassification = 'safe' | 'dangerous' | 'unknown';
+/**
+ * How an import is classified (see classify.ts):
+ * - `safe`: on the allowlist (PyTorch's `weights_only` allowlist, plain data types);
+ * - `library`: a class (or a known data constructor) of a well-known data or ML library (scikit-learn, pandas,
+ *   numpy, scipy.sparse, xgboost, lightgbm, catboost, tokenizers, sentencepiece) whose rebuilding runs only that
+ *   library's code on the file's data; like `safe`, it gives no issue;
+ * - `dangerous`: on the denylist (an error); `unknown`: anything else (a warning).
+ */
+export type ImportClassification = 'safe' | 'library' | 'dangerous' | 'unknown';
 
 /** A global a pickle imports when it is loaded (or a module and class a Keras config names). */
 export interface PickleImport {
+  /** As found in the file (not escaped; names over 200 characters are cut). Never print it raw: see text.ts. */
   module: string;
   name: string;
-  /** The archive member it was found in (`archive/data.pkl`; `outer.zip!/inner/data.pkl` for a nested archive). */
+  /**
+   * The archive member it was found in (`archive/data.pkl`; `outer.zip!/inner/data.pkl` for a nested archive), as
+   * found in the archive.
+   */
   member?: string;
   classification: ImportClassification;
 }
@@ -101,14 +119,17 @@ export type ArtifactIssueKind =
 export interface ArtifactIssue {
   kind: ArtifactIssueKind;
   severity: 'error' | 'warning' | 'info';
-  /** One or two sentences: what was found and what it means. */
+  /**
+   * One sentence: what was found and what it means, identifiers in backticks. Text from the file (names, members)
+   * is shown escaped (no control or bidi characters, no backticks, at most 120 characters each; see text.ts).
+   */
   message: string;
   /**
    * The same, as a phrase about the file for a one-line verdict: "its pickle imports `os.system`", "its pickle
    * imports `foo.Bar`, which is not on the allowlist".
    */
   summary: string;
-  /** The archive member it concerns, as in `PickleImport.member`. */
+  /** The archive member it concerns, shown as in the message (escaped; `PickleImport.member` holds it as found). */
   member?: string;
 }
 
@@ -117,7 +138,10 @@ export interface ArtifactReport {
   format: ArtifactFormat;
   /** Bytes. */
   size: number;
-  /** Lowercase hex SHA-256 of the whole file; absent when it is larger than `maxFileBytes` or could not be read. */
+  /**
+   * Lowercase hex SHA-256 of the whole file; absent when hashing is off (`hash: false`), or the file is larger than
+   * `maxFileBytes` or could not be read.
+   */
   sha256?: string;
   /** Every distinct global imported (per member), safe ones included, in the order first seen. */
   imports: PickleImport[];
@@ -129,8 +153,10 @@ export function resolveLimits(limits?: Partial<ArtifactLimits>): ArtifactLimits 
   const out: ArtifactLimits = { ...DEFAULT_ARTIFACT_LIMITS };
   if (!limits) return out;
   for (const key of Object.keys(out) as Array<keyof ArtifactLimits>) {
-    const v = limits[key];
+    if (key === 'hash') continue;
+    const v: unknown = limits[key];
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0) out[key] = Math.floor(v);
   }
+  if (typeof limits.hash === 'boolean') out.hash = limits.hash;
   return out;
 }

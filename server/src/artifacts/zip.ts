@@ -25,6 +25,7 @@ import { checkKerasConfigText } from './keras';
 import { hasNpyMagic, scanNpy } from './numpy';
 import { scanPickles } from './pickle';
 import { fileRangeStream, readAll, StreamSource, type ByteSource } from './source';
+import { shownError, shownMember } from './text';
 import { PICKLE_EXTENSIONS, type ArtifactFormat } from './types';
 
 const ZIP_OPTIONS: yauzl.Options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false, strictFileNames: false };
@@ -149,12 +150,12 @@ export function zipFormat(names: string[], archiveExt: string): ArtifactFormat {
 
 /** Scan the archive `open` yields; returns its format. Never throws for bad content. */
 export async function scanZip(open: () => Promise<yauzl.ZipFile>, col: Collector, opts: ZipScanOptions): Promise<ArtifactFormat> {
-  const label = opts.prefix ? `The archive \`${opts.prefix.slice(0, -2)}\`` : 'The archive';
+  const label = opts.prefix ? `The archive \`${shownMember(opts.prefix.slice(0, -2))}\`` : 'The archive';
   let zip: yauzl.ZipFile;
   try {
     zip = await open();
   } catch (err) {
-    col.issue('unreadable', 'warning', `${label} is not a readable zip archive: ${(err as Error).message}.`, 'it is not a readable zip archive', opts.prefix ? opts.prefix.slice(0, -2) : undefined);
+    col.issue('unreadable', 'warning', `${label} is not a readable zip archive: ${shownError(err)}.`, 'it is not a readable zip archive', opts.prefix ? opts.prefix.slice(0, -2) : undefined);
     return 'zip';
   }
   zip.on('error', () => undefined);
@@ -174,7 +175,7 @@ export async function scanZip(open: () => Promise<yauzl.ZipFile>, col: Collector
       try {
         e = await nextEntry(zip);
       } catch (err) {
-        col.issue('unreadable', 'warning', `${label}'s directory could not be read after ${entries.length} members: ${(err as Error).message}. The members after that were not scanned.`, 'its zip directory is corrupt', opts.prefix ? opts.prefix.slice(0, -2) : undefined);
+        col.issue('unreadable', 'warning', `${label}'s directory could not be read after ${entries.length} members (${shownError(err)}), so the members after them were not scanned.`, 'its zip directory is corrupt', opts.prefix ? opts.prefix.slice(0, -2) : undefined);
         break;
       }
       if (!e) break;
@@ -189,24 +190,25 @@ export async function scanZip(open: () => Promise<yauzl.ZipFile>, col: Collector
       const storage = /^(.*\/)?data\/[^/]+$/.exec(name);
       if (storage && nameSet.has(`${storage[1] ?? ''}data.pkl`) && !name.endsWith('.pkl')) continue;
       const member = opts.prefix + name;
+      const shownName = shownMember(member);
       if (col.inflated >= col.limits.maxTotalUncompressedBytes) {
         col.issue(
           'limit',
           'warning',
-          `${label}'s members inflate to more than ${formatBytes(col.limits.maxTotalUncompressedBytes)} (\`maxTotalUncompressedBytes\`): \`${member}\` and the members after it were not scanned.`,
+          `${label}'s members inflate to more than ${formatBytes(col.limits.maxTotalUncompressedBytes)} (\`maxTotalUncompressedBytes\`), so \`${shownName}\` and the members after it were not scanned.`,
           `its members inflate to more than ${formatBytes(col.limits.maxTotalUncompressedBytes)}, not all scanned`,
         );
         break;
       }
       if (entry.isEncrypted()) {
-        col.issue('not-scanned', 'warning', `The member \`${member}\` is encrypted, so it could not be scanned.`, `its member \`${member}\` is encrypted and was not scanned`, member);
+        col.issue('not-scanned', 'warning', `The member \`${shownName}\` is encrypted, so it could not be scanned.`, `its member \`${shownName}\` is encrypted and was not scanned`, member);
         continue;
       }
       let stream: Readable;
       try {
         stream = await openStream(zip, entry);
       } catch (err) {
-        col.issue('not-scanned', 'warning', `The member \`${member}\` could not be read (${(err as Error).message}), so it was not scanned.`, `its member \`${member}\` could not be read`, member);
+        col.issue('not-scanned', 'warning', `The member \`${shownName}\` could not be read (${shownError(err)}), so it was not scanned.`, `its member \`${shownName}\` could not be read`, member);
         continue;
       }
       const cap = Math.min(col.limits.maxMemberBytes, col.limits.maxTotalUncompressedBytes - col.inflated);
@@ -225,19 +227,20 @@ export async function scanZip(open: () => Promise<yauzl.ZipFile>, col: Collector
 }
 
 async function scanMember(src: ByteSource, name: string, member: string, format: ArtifactFormat, col: Collector, opts: ZipScanOptions): Promise<void> {
+  const shownName = shownMember(member);
   const capNote = (what: string) =>
     col.issue(
       'limit',
       'warning',
-      `The member \`${member}\` ${what} inflates to more than ${formatBytes(src.consumed)} (the cap \`maxMemberBytes\` or \`maxTotalUncompressedBytes\`), so it was not scanned whole.`,
-      `its member \`${member}\` is larger than the scan's cap`,
+      `The member \`${shownName}\` ${what} inflates to more than ${formatBytes(src.consumed)} (the cap \`maxMemberBytes\` or \`maxTotalUncompressedBytes\`), so it was not scanned whole.`,
+      `its member \`${shownName}\` is larger than the scan's cap`,
       member,
     );
   if (format === 'keras' && name === 'config.json') {
     const { bytes, complete } = await readAll(src);
     if (!complete) {
       if (src.capped) capNote('(the Keras config)');
-      else col.issue('unreadable', 'warning', `The Keras config \`${member}\` could not be read: ${src.failure}.`, 'its Keras config could not be read', member);
+      else col.issue('unreadable', 'warning', `The Keras config \`${shownName}\` could not be read: ${shownError(src.failure)}.`, 'its Keras config could not be read', member);
       return;
     }
     checkKerasConfigText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'), col, member);
@@ -250,7 +253,7 @@ async function scanMember(src: ByteSource, name: string, member: string, format:
       col.issue(
         'limit',
         'warning',
-        `The member \`${member}\` is an archive nested ${opts.depth + 1} deep; archives are opened ${col.limits.maxZipDepth} deep at most (\`maxZipDepth\`), so it was not scanned.`,
+        `The member \`${shownName}\` is an archive nested ${opts.depth + 1} deep, past the ${col.limits.maxZipDepth} levels opened (\`maxZipDepth\`), so it was not scanned.`,
         `it nests archives more than ${col.limits.maxZipDepth} deep, not all scanned`,
         member,
       );
@@ -259,7 +262,7 @@ async function scanMember(src: ByteSource, name: string, member: string, format:
     const { bytes, complete } = await readAll(src);
     if (!complete) {
       if (src.capped) capNote('(a nested archive)');
-      else col.issue('unreadable', 'warning', `The member \`${member}\` could not be read: ${src.failure}.`, `its member \`${member}\` could not be read`, member);
+      else col.issue('unreadable', 'warning', `The member \`${shownName}\` could not be read: ${shownError(src.failure)}.`, `its member \`${shownName}\` could not be read`, member);
       return;
     }
     await scanZip(() => openZipBuffer(bytes), col, { depth: opts.depth + 1, prefix: `${member}!/`, ext: ext(name) });

@@ -84,7 +84,8 @@ export async function scanArtifact(file: string, maxMb: number, limits: Partial<
       const mb = Math.ceil(size / (1024 * 1024));
       return { file, skipped: `the model file is ${mb} MB, over the ${maxMb} MB limit (setting maxModelFileSizeMb), so it was not scanned` };
     }
-    return { file, report: await scanArtifactFile(file, { ...DEFAULT_ARTIFACT_LIMITS, ...limits }) };
+    // A scan never needs the file's hash (the AI bill of materials computes its own): skip reading it whole.
+    return { file, report: await scanArtifactFile(file, { ...DEFAULT_ARTIFACT_LIMITS, hash: false, ...limits }) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
     if (code) return { file, skipped: `could not read the model file (${code})` };
