@@ -15,8 +15,12 @@ import { OpenDocument } from '../server/src/lsp/documents';
 import { cachedRevision, hfHubCacheDir } from '../server/src/lsp/hf-revision';
 import { Priority, WorkQueue } from '../server/src/lsp/scheduler';
 import { SettingsCache, normalizeSettings, type ConfigurationItem } from '../server/src/lsp/settings';
-import { suppressEdit } from '../server/src/lsp/suppress-edit';
-import { FolderFilter, excludedBy } from '../server/src/lsp/workspace-files';
+import { analyzeManifest } from '../server/src/engine/analyze-manifest';
+import { lineSuppressEdit, suppressEdit } from '../server/src/lsp/suppress-edit';
+import { FolderFilter, excludedBy, scannedKindOf, watchedGlobs } from '../server/src/lsp/workspace-files';
+import { manifestKindOf } from '../server/src/manifests';
+import { MANIFEST_GLOBS } from '../server/src/shared/protocol';
+import { callPickle, makeZip } from './artifacts/build';
 import { DEFAULT_SETTINGS } from '../server/src/shared/settings';
 import { pyCompileError } from './helpers';
 import { applyTextEdits, rangeOf } from './lsp-harness';
@@ -128,6 +132,49 @@ describe('suppressEdit', () => {
   });
 });
 
+describe('lineSuppressEdit (manifests)', () => {
+  /** Suppress the first unsuppressed `ruleId` finding of manifest `name`; the text after the edit, or undefined. */
+  function suppress(name: string, text: string, ruleId: string): string | undefined {
+    const f = analyzeManifest(text, name).findings.find((x) => x.ruleId === ruleId && !x.suppressed);
+    assert.ok(f, `no ${ruleId} finding in:\n${text}`);
+    const e = lineSuppressEdit(text, ruleId, f.range);
+    return e && applyTextEdits(text, [{ range: e.range, newText: e.text }]);
+  }
+  const unsuppressed = (name: string, text: string) => analyzeManifest(text, name).findings.filter((f) => !f.suppressed).map((f) => f.ruleId);
+
+  const cases: Array<[string, string, string, string, string]> = [
+    ['requirements: own line above', 'requirements.txt', 'numpy==2.0.0\ntorch>=2  # cuda build\n', 'SAI701', 'numpy==2.0.0\n# secure-ai: ignore[SAI701] reason\ntorch>=2  # cuda build\n'],
+    ['requirements: merged into a trailing directive', 'requirements.txt', 'torch>=2  # secure-ai: ignore[SAI999] - why\n', 'SAI701', 'torch>=2  # secure-ai: ignore[SAI999, SAI701] why\n'],
+    ['TOML: inside an array, at the line\'s indentation', 'pyproject.toml', '[project]\nname = "x"\ndependencies = [\n    "torch>=2",\n]\n', 'SAI701', '[project]\nname = "x"\ndependencies = [\n    # secure-ai: ignore[SAI701] reason\n    "torch>=2",\n]\n'],
+    ['YAML: in a pip list', 'environment.yml', 'name: x\ndependencies:\n  - pip:\n      - transformers\n', 'SAI701', 'name: x\ndependencies:\n  - pip:\n      # secure-ai: ignore[SAI701] reason\n      - transformers\n'],
+    ['setup.cfg: never a trailing comment (configparser keeps it in the value)', 'setup.cfg', '[options]\ninstall_requires =\n    torch\n', 'SAI701', '[options]\ninstall_requires =\n    # secure-ai: ignore[SAI701] reason\n    torch\n'],
+    ['CRLF line ends are kept', 'requirements.txt', 'numpy==2.0.0\r\ntorch\r\n', 'SAI701', 'numpy==2.0.0\r\n# secure-ai: ignore[SAI701] reason\r\ntorch\r\n'],
+  ];
+  for (const [title, name, text, ruleId, expected] of cases) {
+    test(title, () => {
+      const out = suppress(name, text, ruleId);
+      assert.equal(out, expected);
+      assert.ok(!unsuppressed(name, out!).includes(ruleId), `${ruleId} still reported:\n${out}`);
+    });
+  }
+
+  test('merging into an own-line directive above keeps its reason', () => {
+    const text = '# secure-ai: ignore[SAI702] internal mirror\n-i http://mirror.example.com/simple\n';
+    const e = lineSuppressEdit(text, 'SAI999', { start: { line: 1, character: 0 }, end: { line: 1, character: 5 } })!;
+    assert.equal(applyTextEdits(text, [{ range: e.range, newText: e.text }]), '# secure-ai: ignore[SAI702, SAI999] internal mirror\n-i http://mirror.example.com/simple\n');
+  });
+
+  test('none on a line continued from the one above (a comment line there would end the requirement)', () => {
+    const text = 'torch \\\n    --hash=sha256:00\n';
+    assert.equal(lineSuppressEdit(text, 'SAI701', { start: { line: 1, character: 4 }, end: { line: 1, character: 10 } }), undefined);
+  });
+
+  test('the snippet form has a tab stop for the reason', () => {
+    const e = lineSuppressEdit('  torch\n', 'SAI701', { start: { line: 0, character: 2 }, end: { line: 0, character: 7 } })!;
+    assert.equal(e.snippet, '  # secure-ai: ignore[SAI701] ${1:reason}\n');
+  });
+});
+
 describe('combineFixes', () => {
   const r = (l: number, a: number, b: number): Range => ({ start: { line: l, character: a }, end: { line: l, character: b } });
   const fix = (title: string, ...edits: Array<[Range, string]>): Fix => ({ title, safety: 'safe', edits: edits.map(([range, newText]) => ({ range, newText })) });
@@ -234,7 +281,7 @@ describe('FolderFilter', () => {
       w('tests/fixtures/g.py');
       w('tests/h.py');
       const filter = new FolderFilter(dir, ['tests/fixtures/']);
-      const listed = (await filter.list()).map((f) => path.relative(dir, f).split(path.sep).join('/'));
+      const listed = (await filter.list()).python.map((f) => path.relative(dir, f).split(path.sep).join('/'));
       assert.deepEqual(listed, ['a.py', 'pkg/b.py', 'pkg/c.gen.py', 'tests/h.py']);
       for (const rel of ['a.py', 'pkg/b.py', 'pkg/c.gen.py', 'tests/h.py']) assert.ok(filter.includes(path.join(dir, rel)), rel);
       for (const rel of ['pkg/local_x.py', 'build/d.py', 'venv/e.py', 'deep/site-packages/f.py', 'tests/fixtures/g.py', 'notes.txt', '../x.py']) {
@@ -245,6 +292,81 @@ describe('FolderFilter', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('FolderFilter: every kind the CLI reads', () => {
+  test('list() sorts the files by kind, sniffs extension-less model files, lists lock files; kindOf() agrees', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sai-ws-kinds-'));
+    try {
+      const w = (rel: string, content: string | Uint8Array = 'x = 1\n') => {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), content);
+      };
+      const evil = makeZip([{ name: 'archive/data.pkl', data: callPickle('os', 'system') }]);
+      fs.mkdirSync(path.join(dir, '.git'));
+      w('.gitignore', 'out/\n');
+      w('a.py');
+      w('requirements.txt', 'torch\n');
+      w('svc/pyproject.toml', '[project]\nname = "x"\n');
+      w('env/environment-gpu.yml', 'name: x\n');
+      w('poetry.lock', '');
+      w('models/m.pt', evil);
+      w('models/pytorch_model', evil);
+      w('LICENSE', 'MIT\n');
+      w('nb.ipynb', '{}');
+      w('notes.txt', 'torch\n');
+      w('out/requirements.txt', 'torch\n');
+      w('out/m.pkl', evil);
+      // A virtual environment under any name (it holds pyvenv.cfg), as the CLI skips it.
+      w('myenv/pyvenv.cfg', 'home = /usr/bin\n');
+      w('myenv/lib/requirements.txt', 'torch\n');
+      w('vendor/requirements.txt', 'torch\n');
+      const filter = new FolderFilter(dir, ['vendor/']);
+      const rel = (files: string[]) => files.map((f) => path.relative(dir, f).split(path.sep).join('/'));
+      const listing = await filter.list();
+      assert.deepEqual(rel(listing.python), ['a.py']);
+      assert.deepEqual(rel(listing.manifests), ['env/environment-gpu.yml', 'requirements.txt', 'svc/pyproject.toml']);
+      assert.deepEqual(rel(listing.artifacts), ['models/m.pt', 'models/pytorch_model']);
+      assert.deepEqual(rel(listing.lockFiles), ['poetry.lock']);
+      const kind = (r: string) => filter.kindOf(path.join(dir, r));
+      assert.equal(kind('a.py'), 'python');
+      assert.equal(kind('requirements.txt'), 'manifest');
+      assert.equal(kind('poetry.lock'), 'lock');
+      assert.equal(kind('models/m.pt'), 'artifact');
+      for (const r of ['nb.ipynb', 'notes.txt', 'out/requirements.txt', 'out/m.pkl', 'myenv/lib/requirements.txt', 'vendor/requirements.txt', 'models/pytorch_model']) {
+        assert.equal(kind(r), undefined, r);
+      }
+      assert.ok(filter.includes(path.join(dir, 'models', 'm.pt')));
+      assert.ok(!filter.includes(path.join(dir, 'poetry.lock')), 'a lock file is not analysed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** A glob as VS Code reads the ones used here (`**\/`, `*`, `{a,b}`), as a regular expression. */
+  const globRe = (glob: string) =>
+    new RegExp(
+      `^${glob
+        .replace(/[.+^$()|[\]\\]/g, '\\$&')
+        .replace(/\{([^}]*)\}/g, (_, alts: string) => `(?:${alts.split(',').join('|')})`)
+        .replace(/\*\*\//g, '\u0000')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\u0000/g, '(?:.*/)?')}$`,
+    );
+
+  test('the manifest globs (client selector and watchers) cover every manifest name; the watchers cover every kind, not every file', () => {
+    const manifests = ['requirements.txt', 'requirements-dev.txt', 'dev-requirements.in', 'constraints.txt', 'requirements/base.in', 'pyproject.toml', 'setup.cfg', 'environment.yml', 'environment-gpu.yaml', 'conda.yaml'];
+    for (const name of manifests) {
+      assert.ok(manifestKindOf(`/w/${name}`), name);
+      assert.ok(MANIFEST_GLOBS.some((g) => globRe(g).test(`/w/${name}`)), name);
+    }
+    const globs = watchedGlobs();
+    for (const name of [...manifests, 'a.py', 'pkg/.gitignore', 'poetry.lock', 'uv.lock', 'conda-lock.yml', 'm.pt', 'm.safetensors', 'm.joblib', 'm.keras']) {
+      assert.ok(scannedKindOf(`/w/${name}`) || name.endsWith('.gitignore'), name);
+      assert.ok(globs.some((g) => globRe(g).test(`/w/${name}`)), name);
+    }
+    for (const name of ['README.md', 'notes.txt', 'data.csv', 'pytorch_model']) assert.ok(!globs.some((g) => globRe(g).test(`/w/${name}`)), name);
   });
 });
 

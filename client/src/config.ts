@@ -14,15 +14,23 @@ import {
   type ErrorHandlerResult,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import { MANIFEST_GLOBS } from '../../server/src/shared/protocol';
 
 /** The client id: vscode-languageclient reads `secureAi.trace.server` from it. */
 export const CLIENT_ID = 'secureAi';
 export const CLIENT_NAME = 'Secure AI';
 
-/** Python files on disk and unsaved Python buffers (notebook cells are added in extension.ts: they go through notebook sync). */
+/**
+ * Python files on disk and unsaved Python buffers, and dependency manifests on disk (notebook cells are added in
+ * extension.ts: they go through notebook sync). The server decides what a synced document is by its name and
+ * language, and ignores the rest (a file these patterns select but that is no manifest, such as `conda-lock.yml`).
+ */
 export const DOCUMENT_SELECTOR: DocumentSelector = [
   { scheme: 'file', language: 'python' },
   { scheme: 'untitled', language: 'python' },
+  // Manifests by name: VS Code gives them various language ids (`pip-requirements`, `toml`, `yaml`, `ini`,
+  // `plaintext`, depending on the extensions installed), so any language. Files on disk only.
+  ...MANIFEST_GLOBS.map((pattern) => ({ scheme: 'file', pattern })),
 ];
 
 /** The bundled server beside the bundled client: dist/server.js. */

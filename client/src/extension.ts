@@ -50,7 +50,8 @@ class Extension implements ExtensionState {
       documentSelector: [...DOCUMENT_SELECTOR, NOTEBOOK_CELLS],
       outputChannel: this.output,
       errorHandler: this.restartPolicy,
-      // The server registers its own file watchers (**/*.py, **/.gitignore) and pulls settings per resource.
+      // The server registers its own file watchers (Python files, .gitignore, manifests, lock files, model files) and
+      // pulls settings per resource.
       initializationOptions: {},
       markdown: { isTrusted: false, supportHtml: false },
     };

@@ -9,6 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { activeRules, analyze, analyzeBytes, initEngine, parseTimeoutResult } from '../engine/analyze';
+import type { ProjectFacts } from '../engine/project';
 import type { AnalysisResult } from '../engine/types';
 import type { Settings } from '../shared/settings';
 import { OpenDocument } from './documents';
@@ -18,9 +19,10 @@ export type ToWorker =
   | { type: 'open'; uri: string; languageId: string; version: number; text: string }
   | { type: 'change'; uri: string; version: number; changes: TextDocumentContentChangeEvent[] }
   | { type: 'close'; uri: string }
-  | { type: 'analyze'; id: number; uri: string; path: string; settings: Settings }
+  /** `project`: the workspace's facts (manifests, flagged model files), plain data like the settings. */
+  | { type: 'analyze'; id: number; uri: string; path: string; settings: Settings; project?: ProjectFacts }
   /** A file read from disk (workspace scan, file watcher): analysed once, nothing kept. */
-  | { type: 'analyzeBytes'; id: number; uri: string; path: string; bytes: Uint8Array; settings: Settings };
+  | { type: 'analyzeBytes'; id: number; uri: string; path: string; bytes: Uint8Array; settings: Settings; project?: ProjectFacts };
 
 export type FromWorker =
   /** The analysis of request `id`, over `chars` characters (or bytes), starts now. */
@@ -68,7 +70,7 @@ function handle(m: ToWorker): FromWorker | undefined {
       started(m.id, m.bytes.length);
       try {
         faultIfMarked(m.bytes);
-        return { type: 'result', id: m.id, uri: m.uri, version: 0, result: analyzeBytes(m.bytes, m.path, m.settings) };
+        return { type: 'result', id: m.id, uri: m.uri, version: 0, result: analyzeBytes(m.bytes, m.path, m.settings, { project: m.project }) };
       } catch (err) {
         return { type: 'failed', id: m.id, uri: m.uri, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       }
@@ -82,7 +84,7 @@ function handle(m: ToWorker): FromWorker | undefined {
         const small = text.length <= m.settings.maxFileSizeKb * 1024;
         const needsTree = small && activeRules(m.settings).some((r) => r.mayMatch(text));
         const tree = needsTree ? doc.parse() : undefined;
-        const result = needsTree && !tree ? parseTimeoutResult(text.length) : analyze(text, m.path, m.settings, tree ? { tree } : {});
+        const result = needsTree && !tree ? parseTimeoutResult(text.length) : analyze(text, m.path, m.settings, { tree, project: m.project });
         return { type: 'result', id: m.id, uri: m.uri, version: doc.version, result };
       } catch (err) {
         doc.dropTree();

@@ -20,14 +20,19 @@ import type { Finding, Fix, Range } from '../engine/types';
 import { COMMANDS, DIAGNOSTIC_SOURCE, FIX_ALL_KIND, type DiagnosticData } from '../shared/protocol';
 import { isDiagnosticData } from './convert';
 import { cachedRevision, revisionTarget } from './hf-revision';
-import { suppressEdit } from './suppress-edit';
+import { lineSuppressEdit, suppressEdit, type SuppressEdit } from './suppress-edit';
 
 export interface ActionDocument {
   uri: string;
   version: number;
   text: string;
-  /** The tree of the current text. */
+  /** The tree of the current text (Python only). */
   tree(): Tree | undefined;
+  /**
+   * Not Python but a file with `#` comments read line by line (a dependency manifest): suppression comments go on
+   * their own line above the finding, and there is no tree.
+   */
+  lineComments?: boolean;
   /** Unsuppressed findings of the current text under the document's settings. */
   findings(): Finding[];
 }
@@ -94,9 +99,14 @@ function revisionAction(doc: ActionDocument, diagnostic: Diagnostic, opts: Actio
 }
 
 function suppressAction(doc: ActionDocument, diagnostic: Diagnostic, ruleId: string, opts: ActionOptions): CodeAction | undefined {
-  const tree = doc.tree();
-  if (!tree) return undefined;
-  const s = suppressEdit(doc.text, tree, ruleId, diagnostic.range);
+  let s: SuppressEdit | undefined;
+  if (doc.lineComments) {
+    s = lineSuppressEdit(doc.text, ruleId, diagnostic.range);
+  } else {
+    const tree = doc.tree();
+    s = tree && suppressEdit(doc.text, tree, ruleId, diagnostic.range);
+  }
+  if (!s) return undefined;
   const edit: TextEdit | SnippetTextEdit = opts.snippets
     ? { range: s.range, snippet: { kind: 'snippet', value: s.snippet } }
     : { range: s.range, newText: s.text };

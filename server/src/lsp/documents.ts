@@ -42,6 +42,9 @@ function isWellFormedChange(c: unknown): boolean {
   return typeof change.range === 'object' && change.range !== null && isPosition(change.range.start) && isPosition(change.range.end);
 }
 
+/** What an open document is: Python source (parsed with tree-sitter), or a dependency manifest (never parsed here). */
+export type DocumentKind = 'python' | 'manifest';
+
 export class OpenDocument {
   private doc: TextDocument;
   private tree: Tree | undefined;
@@ -55,6 +58,7 @@ export class OpenDocument {
     readonly languageId: string,
     version: number,
     text: string,
+    readonly kind: DocumentKind = 'python',
   ) {
     this.doc = TextDocument.create(uri, languageId, version, text);
   }

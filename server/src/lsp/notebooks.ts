@@ -27,6 +27,7 @@ import {
 } from 'vscode-languageserver';
 import { activeRules, parseTimeoutResult } from '../engine/analyze';
 import { parseBefore, timeLimitMs, type Tree } from '../engine/parser';
+import type { ProjectFacts } from '../engine/project';
 import type { AnalysisResult, Finding } from '../engine/types';
 import { maskMagics } from '../notebook/magics';
 import { analyzeProgram } from '../notebook/analyze';
@@ -57,6 +58,8 @@ export interface NotebookHost {
   excluded(uri: string, settings: Settings): boolean;
   /** The file path the engine is given for a URI. */
   pathOf(uri: string): string;
+  /** The workspace's facts (manifests, lock files, flagged model files) as they are now. */
+  project(): ProjectFacts;
   debouncer(): Debouncer;
   readonly queue: WorkQueue;
   publish(uri: string, diagnostics: Diagnostic[], version?: number): void;
@@ -350,7 +353,7 @@ export class NotebookSync {
 
   // ------------------------------------------------------------------ analysis
 
-  /** Analyse every open notebook again (settings changed). */
+  /** Analyse every open notebook again (settings or the workspace's facts changed). */
   reanalyzeAll(): void {
     for (const uri of this.notebooks.keys()) {
       this.host.debouncer().cancel(uri);
@@ -392,7 +395,7 @@ export class NotebookSync {
       const small = text.length <= settings.maxFileSizeKb * 1024;
       const needsTree = small && activeRules(settings).some((r) => r.mayMatch(text));
       const tree = needsTree ? nb.parse(text) : undefined;
-      result = needsTree && !tree ? parseTimeoutResult(text.length) : analyzeProgram(program, cells, this.host.pathOf(nb.uri), settings, tree ? { tree } : {});
+      result = needsTree && !tree ? parseTimeoutResult(text.length) : analyzeProgram(program, cells, this.host.pathOf(nb.uri), settings, { tree, project: this.host.project() });
     } catch (err) {
       this.host.error(`analysing ${nb.uri} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       // A tree that took part in a failure is not trusted again.

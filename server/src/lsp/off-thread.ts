@@ -30,6 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import type { ProjectFacts } from '../engine/project';
 import type { AnalysisResult } from '../engine/types';
 import type { Settings } from '../shared/settings';
 import type { FromWorker, ToWorker } from './analysis-worker';
@@ -211,14 +212,15 @@ export class AnalysisThread {
     });
   }
 
-  analyze(uri: string, file: string, settings: Settings): Promise<OffThreadResult> {
+  /** Analyse the thread's copy of an open document, with the workspace's facts as they are now. */
+  analyze(uri: string, file: string, settings: Settings, project?: ProjectFacts): Promise<OffThreadResult> {
     const version = this.owned.get(uri) ?? 0;
-    return this.request(uri, version, settings.maxFileSizeKb * 1024, { type: 'analyze', id: this.nextId++, uri, path: file, settings });
+    return this.request(uri, version, settings.maxFileSizeKb * 1024, { type: 'analyze', id: this.nextId++, uri, path: file, settings, project });
   }
 
   /** Analyse a file's bytes read from disk (nothing is kept in the thread). */
-  analyzeBytes(uri: string, file: string, bytes: Uint8Array, settings: Settings): Promise<AnalysisResult> {
-    return this.request(uri, 0, bytes.length, { type: 'analyzeBytes', id: this.nextId++, uri, path: file, bytes, settings }).then((r) => r.result);
+  analyzeBytes(uri: string, file: string, bytes: Uint8Array, settings: Settings, project?: ProjectFacts): Promise<AnalysisResult> {
+    return this.request(uri, 0, bytes.length, { type: 'analyzeBytes', id: this.nextId++, uri, path: file, bytes, settings, project }).then((r) => r.result);
   }
 
   async dispose(): Promise<void> {

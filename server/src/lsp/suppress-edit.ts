@@ -10,9 +10,12 @@
  *
  * The reason is a placeholder: a snippet tab stop `${1:reason}` when the client takes snippet edits, else the plain
  * word `reason` (a `WorkspaceEdit` has no snippets before LSP 3.18's `SnippetTextEdit`).
+ *
+ * Dependency manifests (requirements files, TOML, YAML, setup.cfg) have `#` comments too, read line by line
+ * (`lineDirectives` in engine/suppress.ts): see `lineSuppressEdit`.
  */
 import type { Node, Tree } from '../engine/parser';
-import { directiveCandidates, formatIgnoreComment, parseIgnoreComment, statementStartLine } from '../engine/suppress';
+import { directiveCandidates, formatIgnoreComment, lineDirectives, parseIgnoreComment, statementStartLine } from '../engine/suppress';
 import type { Range } from '../engine/types';
 
 export const REASON_PLACEHOLDER = 'reason';
@@ -105,5 +108,40 @@ export function suppressEdit(text: string, tree: Tree, ruleId: string, at: Range
   const d = directive([ruleId], undefined);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const range: Range = { start: { line: stmt, character: 0 }, end: { line: stmt, character: 0 } };
+  return { range, text: `${indent}${d.text}${eol}`, snippet: `${escapeSnippet(indent)}${d.snippet}${eol}` };
+}
+
+/**
+ * "Suppress SAInnn on this line" in a file whose comments start with `#` but which is not Python (a dependency
+ * manifest), where a directive covers its own line or, standing alone, the next one:
+ * 1. a directive on the flagged line, or on its own line directly above it: the id is merged into it, its reason kept;
+ * 2. otherwise a new directive on its own line directly above the flagged line, at that line's indentation. Never a
+ *    trailing comment: in setup.cfg (configparser) a `#` after a value is part of the value.
+ * Undefined when the line above ends with a backslash: a comment line there would end the continued line (pip joins
+ * `\`-continued lines before it drops comments), and one above the first line would not cover the finding.
+ */
+export function lineSuppressEdit(text: string, ruleId: string, at: Range): SuppressEdit | undefined {
+  const lines = text.split(/\r?\n|\r/);
+  const line = at.start.line;
+  if (line >= lines.length) return undefined;
+
+  // 1. Merge into a directive that already applies here (the lines lineDirectives reads as directives).
+  const directives = lineDirectives(text);
+  for (const d of directiveCandidates(directives, line, line)) {
+    const lineText = lines[d.line];
+    // Where lineDirectives found the comment: a `#` at the start of the line or after a space.
+    const hash = lineText.indexOf('#', Math.max(0, lineText.search(/(?:^|\s)#\s*secure-ai:/)));
+    const ids = [...d.ids];
+    if (!ids.includes(ruleId)) ids.push(ruleId);
+    const range: Range = { start: { line: d.line, character: hash }, end: { line: d.line, character: lineText.length } };
+    return { range, ...directive(ids, d.reason) };
+  }
+
+  // 2. Its own line above the flagged one.
+  if (line > 0 && /\\\s*$/.test(lines[line - 1])) return undefined;
+  const indent = /^[ \t]*/.exec(lines[line])![0];
+  const d = directive([ruleId], undefined);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const range: Range = { start: { line, character: 0 }, end: { line, character: 0 } };
   return { range, text: `${indent}${d.text}${eol}`, snippet: `${escapeSnippet(indent)}${d.snippet}${eol}` };
 }

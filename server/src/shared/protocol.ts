@@ -20,6 +20,20 @@ export const FIX_ALL_KIND = 'source.fixAll.secure-ai';
 /** URI scheme of the read-only rule documentation documents the client serves: `secure-ai-docs:/SAI202.md`. */
 export const DOCS_SCHEME = 'secure-ai-docs';
 
+/**
+ * Dependency manifests by name, as glob patterns: a superset of what `manifestKindOf` (server/src/manifests) accepts,
+ * which has the last word. The client syncs open documents that match (whatever their language id) and the server
+ * watches them on disk.
+ */
+export const MANIFEST_GLOBS: readonly string[] = [
+  '**/*requirements*.{txt,in}',
+  '**/constraints*.{txt,in}',
+  '**/requirements/*.{txt,in}',
+  '**/pyproject.toml',
+  '**/setup.cfg',
+  '**/{environment,conda}*.{yml,yaml}',
+];
+
 /** Command ids, contributed in package.json (a test checks they match). */
 export const COMMANDS = {
   restartServer: 'secureAi.restartServer',

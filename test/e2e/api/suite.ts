@@ -184,6 +184,24 @@ export async function run(): Promise<void> {
         fs.rmSync(uri.fsPath, { force: true });
       }
     }],
+    ['manifest: a requirements.txt opened in the editor gets SAI701 on its unpinned ML dependency, then loses it once pinned', async () => {
+      // Written now (last), like the notebook, so the workspace-scan check above compares with a workspace without it.
+      const uri = vscode.Uri.joinPath(folder!, 'requirements.txt');
+      fs.writeFileSync(uri.fsPath, 'numpy==2.0.0\ntransformers>=4\n');
+      try {
+        const doc = await vscode.workspace.openTextDocument(uri);
+        const editor = await vscode.window.showTextDocument(doc);
+        const d = await poll('a SAI701 diagnostic in requirements.txt', () => findingsIn(uri).find((x) => codeOf(x) === 'SAI701'));
+        check(d.range.start.line === 1, `SAI701 is on line ${d.range.start.line}, not 1`);
+        check(/transformers>=4/.test(d.message), `the message is ${JSON.stringify(d.message)}`);
+        // The document is synced whatever language VS Code gave it: an edit in the editor is analysed.
+        check(await editor.edit((e) => e.replace(new vscode.Range(1, 12, 1, 15), '==4.46.3')), 'the edit failed');
+        await poll('SAI701 to disappear after pinning', () => !findingsIn(uri).some((x) => codeOf(x) === 'SAI701'));
+      } finally {
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        fs.rmSync(uri.fsPath, { force: true });
+      }
+    }],
   ];
 
   for (const [name, body] of checks) {
