@@ -40,10 +40,18 @@ test('setting types and enums match the server', () => {
   assert.deepEqual(properties['secureAi.trace.server'].enum, ['off', 'messages', 'verbose']);
 });
 
-test('activation: Python files and notebooks, never "*"; the bundled client is the entry point', () => {
+test('activation: Python files, notebooks, manifests and model files, never "*"; the bundled client is the entry point', () => {
   const events: string[] = pkg.activationEvents;
   assert.ok(!events.includes('*'));
-  assert.deepEqual(events, ['onLanguage:python', 'workspaceContains:**/*.py', 'workspaceContains:**/*.ipynb', 'onNotebook:jupyter-notebook']);
+  assert.deepEqual(events, [
+    'onLanguage:python',
+    'workspaceContains:**/*.py',
+    'workspaceContains:**/*.ipynb',
+    // A repository of manifests or of model files alone (a downloaded model) is worth a scan too.
+    'workspaceContains:**/{requirements*.txt,pyproject.toml,setup.cfg,environment.yml}',
+    'workspaceContains:**/*.{pt,pth,ckpt,pkl,joblib,safetensors,keras}',
+    'onNotebook:jupyter-notebook',
+  ]);
   assert.equal(pkg.main, './dist/extension.js');
   const esbuild = fs.readFileSync(path.join(ROOT, 'esbuild.mjs'), 'utf8');
   assert.match(esbuild, /client\/src\/extension\.ts', out: 'extension'/);
