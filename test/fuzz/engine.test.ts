@@ -218,6 +218,8 @@ describe('large and deep input', () => {
     single('a 10 MB single line of assignments, size limit raised', dense('x = y; '), raised(10.1));
     single('a 10 MB single-line list literal, size limit raised', dense('1, 2.5, "s", ', 'v = [', ']'), raised(10.1));
     single('2 MB of flagged calls, one per line (the default size limit)', () => 'import torch\n' + 'x = torch.load(p)\n'.repeat(Math.floor((2 * MB - 20) / 18)));
+    // A rule that does something once per call site over the whole file fails here. `node out/test/fuzz/rule-cost.js`
+    // times each rule on these inputs; rule-scaling.test.ts guards the growth of each rule's work in `npm test`.
     for (const f of ruleFixtures()) {
       single(`${f.name} repeated to 1 MB`, () => {
         let s = '';

@@ -89,17 +89,26 @@ export function isConditional(b: Binding): boolean {
 }
 
 /**
- * The bindings of one scope (sorted by position, as `walk` leaves them) that can reach a use at `index` in that
- * scope: the last one before it when it always runs; after a conditional one, every binding back to the last
- * unconditional one. Empty when none comes before the use; undefined past `MAX_CANDIDATES` conditional rebindings.
+ * How many of a scope's bindings of a name (sorted by position, as `walk` leaves them) come before offset `index`: a
+ * binary search, so that rules do not filter a name's whole list at each use (quadratic on a name bound many times).
  */
-export function reachingBindings(list: readonly Binding[], index: number): Binding[] | undefined {
+export function bindingsBefore(list: readonly Binding[], index: number): number {
   let count = 0;
   for (let hi = list.length; count < hi; ) {
     const mid = (count + hi) >> 1;
     if (list[mid].index < index) count = mid + 1;
     else hi = mid;
   }
+  return count;
+}
+
+/**
+ * The bindings of one scope (sorted by position, as `walk` leaves them) that can reach a use at `index` in that
+ * scope: the last one before it when it always runs; after a conditional one, every binding back to the last
+ * unconditional one. Empty when none comes before the use; undefined past `MAX_CANDIDATES` conditional rebindings.
+ */
+export function reachingBindings(list: readonly Binding[], index: number): Binding[] | undefined {
+  const count = bindingsBefore(list, index);
   if (count === 0) return [];
   const last = list[count - 1];
   if (!isConditional(last)) return [last];
@@ -762,21 +771,55 @@ export class SemanticModel {
    */
   spellingOf(qname: string, scope: Scope, at: number): string | undefined {
     for (let s: Scope | undefined = scope; s; s = s.parent) {
-      for (const [name, list] of s.bindings) {
-        for (const b of list) {
-          if (b.kind !== 'import') continue;
-          let spelling: string | undefined;
-          if (b.qname === qname) spelling = name;
-          else if (qname.startsWith(b.qname + '.')) spelling = name + qname.slice(b.qname.length);
-          if (spelling === undefined) continue;
-          const [head, ...rest] = spelling.split('.');
-          const v = this.lookup(head, scope, at);
-          if (v.kind === 'ref' && [v.qname, ...rest].join('.') === qname) return spelling;
-        }
+      // The scope's imports of `qname` or of a module it is in (`b.qname === qname`, or `qname` starts with
+      // `b.qname + '.'`), in the order of the scope's bindings: looked up, not scanned, as every fix asks again.
+      const imports = this.importsOf(s);
+      const candidates: ImportName[] = [...(imports.get(qname) ?? [])];
+      for (let dot = qname.indexOf('.'); dot !== -1; dot = qname.indexOf('.', dot + 1)) candidates.push(...(imports.get(qname.slice(0, dot)) ?? []));
+      candidates.sort((a, b) => a.rank - b.rank);
+      for (const { name, qname: imported } of candidates) {
+        const spelling = imported === qname ? name : name + qname.slice(imported.length);
+        const [head, ...rest] = spelling.split('.');
+        const v = this.lookup(head, scope, at);
+        if (v.kind === 'ref' && [v.qname, ...rest].join('.') === qname) return spelling;
       }
     }
     return undefined;
   }
+
+  private readonly importNames = new Map<Scope, Map<string, ImportName[]>>();
+
+  /**
+   * A scope's import bindings by the qualified name they import, each (name, qualified name) pair once, ranked in the
+   * order of the scope's bindings (by name, then position). A pair met again would give the same spelling, checked
+   * the same way: only its first occurrence matters.
+   */
+  private importsOf(scope: Scope): Map<string, ImportName[]> {
+    let out = this.importNames.get(scope);
+    if (out) return out;
+    out = new Map();
+    let rank = 0;
+    for (const [name, list] of scope.bindings) {
+      const seen = new Set<string>();
+      for (const b of list) {
+        if (b.kind !== 'import' || seen.has(b.qname)) continue;
+        seen.add(b.qname);
+        const entry: ImportName = { name, qname: b.qname, rank: rank++ };
+        const same = out.get(b.qname);
+        if (same) same.push(entry);
+        else out.set(b.qname, [entry]);
+      }
+    }
+    this.importNames.set(scope, out);
+    return out;
+  }
+}
+
+/** An import binding as `spellingOf` uses it: the local name, the qualified name, the rank among the scope's. */
+interface ImportName {
+  name: string;
+  qname: string;
+  rank: number;
 }
 
 function lineStarts(text: string): number[] {

@@ -4,6 +4,7 @@ import type { Rule, RuleContext } from '../engine/rule';
 import type { CallSite, Scope, Value } from '../engine/semantic';
 import type { Fix, Severity } from '../engine/types';
 import { hubCall, pinOf, revisionOf, type Pin } from './hub';
+import { callAt } from './provenance';
 
 const KEYWORD = 'trust_remote_code';
 
@@ -77,12 +78,12 @@ function stringKey(pair: Node, model: RuleContext['model'], scope: Scope): strin
 }
 
 /** The call a dict literal is handed to directly: `f(**{...})` or `f(model_kwargs={...})`. */
-function enclosingCall(dict: Node, calls: readonly CallSite[]): CallSite | undefined {
+function enclosingCall(dict: Node, model: RuleContext['model']): CallSite | undefined {
   let n = dict.parent;
   if (n && (n.type === 'dictionary_splat' || n.type === 'keyword_argument')) n = n.parent;
   if (!n || n.type !== 'argument_list' || !n.parent) return undefined;
-  const id = n.parent.id;
-  return calls.find((c) => c.node.id === id);
+  // Looked up by node, not searched for among the file's calls at each dict (quadratic on a long file).
+  return callAt(model, n.parent);
 }
 
 export const rule: Rule = {
@@ -152,7 +153,7 @@ export const rule: Rule = {
         if (v) pin = pinOf(model.evaluate(v, scope));
       }
       let origin: Origin = pinned(pin) ? 'pinned' : 'unpinned';
-      const call = enclosingCall(dict, model.calls);
+      const call = enclosingCall(dict, model);
       if (origin === 'unpinned' && call) origin = originOfCall(call);
       report(ctx, pair, value, truth, origin);
     }

@@ -3,6 +3,7 @@ import type { Rule } from '../engine/rule';
 import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
 import type { Confidence, Severity } from '../engine/types';
 import { boundValue, checkedNearby, digestSite } from './artifacts';
+import { redactKeys } from './secrets';
 
 /** File extensions of model weights and serialised models. */
 const MODEL_EXTENSIONS = new Set([
@@ -229,7 +230,7 @@ function hasHashArgument(call: CallSite, d: Download): boolean {
 
 function display(name: string | undefined): string | undefined {
   if (!name || name.length > 60 || /[`\s]/.test(name)) return undefined;
-  return name;
+  return redactKeys(name); // a key in the URL is shown masked, as SAI601 shows it
 }
 
 export const rule: Rule = {
@@ -246,6 +247,7 @@ export const rule: Rule = {
   // `requests.get`, `httpx.get` and `wget.download` resolve only through an import that spells the module's name.
   triggers: ['download_url_to_file', 'load_state_dict_from_url', 'load_url', 'get_file', 'urlretrieve', 'urlopen', 'requests', 'httpx', 'wget'],
   requires: ['torch', 'keras', 'tensorflow', 'tf_keras', 'urllib', 'requests', 'httpx', 'wget'],
+  reads: ['notebook-command'],
   docs: {
     why:
       'A file fetched from a URL is whatever the server, a mirror, a compromised account or anyone on the network path ' +
@@ -269,7 +271,10 @@ export const rule: Rule = {
       'Not reported: a given integrity argument (any value but `None` / `False`), or a hash check in the same ' +
       'function: a `hashlib` digest, a `*sha256*` / `*checksum*` / `*digest*` / `*hash*` helper, or a `verify*` / ' +
       '`*integrity*` call, also over plain `http://` (a verified hash already catches a swapped file). At module level the check must name the URL, the destination or the response (or be an ' +
-      'argument-less `hashlib.sha256()` fed chunk by chunk).',
+      'argument-less `hashlib.sha256()` fed chunk by chunk).\n\n' +
+      'In notebooks, a `!wget` / `!curl` / `!aria2c` shell line (or a line of a `%%bash` cell) that fetches a model ' +
+      'or data file is reported too, unless some command in the notebook checks a digest (`sha256sum -c`, ' +
+      '`shasum -a 256 -c`, `b2sum -c`); plain `http://` makes it an error.',
     example:
       'import torch\nimport urllib.request\n\n' +
       'torch.hub.download_url_to_file("https://example.com/resnet.pth", "resnet.pth")\n' +

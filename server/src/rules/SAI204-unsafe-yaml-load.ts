@@ -75,13 +75,34 @@ function classifyGetattr(node: Node, scope: Scope, model: SemanticModel, depth: 
   return items[2] ? worst(named, classify(items[2], scope, model, depth + 1) ?? 'unknown') : named;
 }
 
+const classIndex = new WeakMap<SemanticModel, Map<string, Map<Scope, Node[]>>>();
+
+/** The file's class definitions by name and by the scope that holds them: found in one walk of the tree per file. */
+function classesNamed(model: SemanticModel, name: string): Map<Scope, Node[]> | undefined {
+  let index = classIndex.get(model);
+  if (!index) {
+    index = new Map();
+    for (const c of model.tree.rootNode.descendantsOfType('class_definition')) {
+      const n = c?.childForFieldName('name')?.text;
+      if (!c || n === undefined) continue;
+      let byScope = index.get(n);
+      if (!byScope) index.set(n, (byScope = new Map()));
+      const scope = model.scopeAt(c);
+      const list = byScope.get(scope);
+      if (list) list.push(c);
+      else byScope.set(scope, [c]);
+    }
+    classIndex.set(model, index);
+  }
+  return index.get(name);
+}
+
 /** A loader class defined in this file (`class Strict(yaml.SafeLoader): ...`) is as safe as its worst base. */
 function classifyLocalClass(id: Node, scope: Scope, model: SemanticModel, depth: number): Verdict {
-  const visible = new Set<Scope>();
-  for (let s: Scope | undefined = scope; s; s = s.parent) visible.add(s);
-  const candidates = model.tree.rootNode
-    .descendantsOfType('class_definition')
-    .filter((c): c is Node => !!c && c.childForFieldName('name')?.text === id.text && visible.has(model.scopeAt(c)));
+  // The classes of that name in a scope the use can see: exactly one, or the loader is unknown.
+  const byScope = classesNamed(model, id.text);
+  const candidates: Node[] = [];
+  for (let s: Scope | undefined = scope; s && byScope; s = s.parent) candidates.push(...(byScope.get(s) ?? []).slice(0, 2));
   if (candidates.length !== 1) return 'unknown';
   const cls = candidates[0];
   const bases = (cls.childForFieldName('superclasses')?.namedChildren ?? []).filter(

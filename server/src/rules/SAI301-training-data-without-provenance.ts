@@ -3,16 +3,8 @@ import type { Rule } from '../engine/rule';
 import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
 import { addImportEdit, insertLineAfterStatement } from '../engine/edits';
 import type { Confidence, Fix, TextEdit } from '../engine/types';
-import {
-  configAssignments,
-  isFullSha,
-  mentionKeys,
-  mentions,
-  recordOf,
-  sourceInfo,
-  type Keys,
-  type RecordSite,
-} from './provenance';
+import { configAssignments, isFullSha, MentionIndex, mentionKeys, recordOf, sourceInfo, type RecordSite } from './provenance';
+import { findKeys, redactKeys } from './secrets';
 
 /**
  * Imports that make a module ML code. Data libraries on their own (`datasets`, `tensorflow_datasets`, `pandas`) do
@@ -162,7 +154,7 @@ function display(model: SemanticModel, load: Load, call: CallSite): string | und
   const v = model.evaluate(first, call.scope);
   const text = v.kind === 'str' && v.complete ? v.value : first.text;
   if (text.includes('\n') || text.includes('`') || text.length > 80) return undefined;
-  return text;
+  return redactKeys(text); // a key in the URL is shown masked, as SAI601 shows it
 }
 
 /** Expressions that can be evaluated a second time without side effects. */
@@ -174,6 +166,8 @@ const REPEATABLE = new Set(['identifier', 'attribute', 'string', 'concatenated_s
  */
 function loggingFix(text: string, model: SemanticModel, call: CallSite, source: Node | undefined): Fix | undefined {
   if (!source || !REPEATABLE.has(source.type) || source.text.includes('\n')) return undefined;
+  // A source that holds a key (`?token=hf_…`): logging it would write the key to the logs, and the fix would quote it.
+  if (findKeys(source.text).length) return undefined;
   const at = call.node.startIndex;
   let logging = model.spellingOf('logging', call.scope, at);
   let importEdit: TextEdit | undefined;
@@ -263,29 +257,25 @@ export const rule: Rule = {
   check(ctx) {
     const model = ctx.model;
     if (!FRAMEWORKS.some((f) => model.imports(f))) return;
-    const recordsByScope = new Map<Scope, RecordSite[]>();
-    const mentionsBySite = new Map<RecordSite, Keys>();
-    const recordsOf = (scope: Scope): RecordSite[] => {
-      let list = recordsByScope.get(scope);
-      if (!list) {
-        list = [];
+    // What each scope's records mention, indexed once: a long module with n loads and n records would otherwise
+    // compare every load with every record.
+    const recordsByScope = new Map<Scope, MentionIndex<RecordSite>>();
+    const recordsOf = (scope: Scope): MentionIndex<RecordSite> => {
+      let index = recordsByScope.get(scope);
+      if (!index) {
+        const list: RecordSite[] = [];
         for (const c of scope.calls) {
           const r = recordOf(c);
           if (r) list.push(r);
         }
         list.push(...configAssignments(model, scope));
-        recordsByScope.set(scope, list);
+        index = new MentionIndex<RecordSite>();
+        for (const r of list) index.add(r, mentionKeys(model, r, isLoad));
+        recordsByScope.set(scope, index);
       }
-      return list;
+      return index;
     };
-    const keysOf = (site: RecordSite): Keys => {
-      let keys = mentionsBySite.get(site);
-      if (!keys) {
-        keys = mentionKeys(model, site, isLoad);
-        mentionsBySite.set(site, keys);
-      }
-      return keys;
-    };
+    const any = () => true;
 
     for (const call of model.calls) {
       const f = call.functionNode;
@@ -298,8 +288,7 @@ export const rule: Rule = {
       if (source.derivedFrom) continue;
       for (const n of load.names) source.keys.strings.add(n);
       const owner = call.scope.owner;
-      const records = owner === model.module ? recordsOf(owner) : [...recordsOf(owner), ...recordsOf(model.module)];
-      if (records.some((r) => mentions(source.keys, keysOf(r)))) continue;
+      if (recordsOf(owner).matches(source.keys, any) || (owner !== model.module && recordsOf(model.module).matches(source.keys, any))) continue;
 
       const name = display(model, load, call);
       const what = name ? `Training data \`${name}\`` : 'Training data';

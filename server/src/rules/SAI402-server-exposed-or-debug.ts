@@ -1,7 +1,7 @@
 import { replaceNode } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
-import type { CallSite, SemanticModel } from '../engine/semantic';
+import type { Binding, CallSite, SemanticModel } from '../engine/semantic';
 import type { Severity } from '../engine/types';
 import { calleeDisplay, definitionOf } from './llm';
 import { ALL_INTERFACES, qnameOf } from './serving';
@@ -12,14 +12,21 @@ const UVICORN = new Set(['uvicorn.run', 'uvicorn.main.run', 'uvicorn.Config', 'u
 
 type Server = 'flask' | 'socketio' | 'uvicorn';
 
+const onlyAssignment = new WeakMap<Binding[], Node | null>();
+
 /** `app = create_app()` with `create_app` defined here and building a `flask.Flask`. */
 function fromFactory(model: SemanticModel, receiver: Node): boolean {
   if (receiver.type !== 'identifier') return false;
   const found = model.bindingsOf(receiver.text, model.scopeAt(receiver));
   if (!found) return false;
-  const assigns = found.bindings.filter((b) => b.kind === 'assign');
-  if (assigns.length !== 1 || assigns[0].kind !== 'assign') return false;
-  const value = assigns[0].value;
+  // The name's only assignment, found once per list of bindings (not at every `run` call).
+  let value = onlyAssignment.get(found.bindings);
+  if (value === undefined) {
+    const assigns = found.bindings.filter((b) => b.kind === 'assign');
+    value = assigns.length === 1 && assigns[0].kind === 'assign' ? assigns[0].value : null;
+    onlyAssignment.set(found.bindings, value);
+  }
+  if (!value) return false;
   const fn = value.type === 'call' ? value.childForFieldName('function') : undefined;
   const def = fn ? definitionOf(model, fn) : undefined;
   const scope = def && model.scopeOfDefinition(def);

@@ -1,7 +1,7 @@
 import { rangeOf } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import type { Rule } from '../engine/rule';
-import type { SemanticModel } from '../engine/semantic';
+import { Scope, type SemanticModel, type Value } from '../engine/semantic';
 import type { Fix, TextEdit } from '../engine/types';
 import { parametersOf } from './llm';
 import { ROUTE_WORDS, WEB_FRAMEWORKS, handlerInference, handlerLogging, routeHandlers, type Handler } from './serving';
@@ -30,13 +30,42 @@ function requestParameter(h: Handler): string | undefined {
   return p?.name;
 }
 
-/** A name bound at module level to a logger (`logger = logging.getLogger(__name__)`, loguru's `logger`). */
+const isLogger = (v: Value) => v.kind === 'ref' && /^(logging\.getLogger\(\)|loguru\.logger|structlog\.get_logger\(\))$/.test(v.qname);
+
+/**
+ * The first name bound at module level (in the module's order of names) that a handler sees as a logger
+ * (`logger = logging.getLogger(__name__)`, loguru's `logger`). Asking every module name for every handler would be
+ * quadratic on a long module, so `moduleLoggers` works out once per file what a function that binds none of them sees,
+ * and only the names the handler's own scopes bind (which may hide or replace a logger) are looked up for it.
+ */
 function moduleLogger(model: SemanticModel, h: Handler, at: number): string | undefined {
-  for (const name of model.module.bindings.keys()) {
-    const v = model.lookup(name, h.scope, at);
-    if (v.kind === 'ref' && /^(logging\.getLogger\(\)|loguru\.logger|structlog\.get_logger\(\))$/.test(v.qname)) return name;
+  const { loggers, rank } = moduleLoggers(model);
+  const own = new Set<string>();
+  for (let s: Scope | undefined = h.scope; s && s !== model.module; s = s.parent) for (const name of s.bindings.keys()) if (rank.has(name)) own.add(name);
+  let best = loggers.find((name) => !own.has(name));
+  for (const name of own) {
+    if (best !== undefined && (rank.get(name) ?? 0) > (rank.get(best) ?? 0)) continue;
+    if (isLogger(model.lookup(name, h.scope, at))) best = name;
   }
-  return undefined;
+  return best;
+}
+
+const loggerCache = new WeakMap<SemanticModel, { loggers: string[]; rank: Map<string, number> }>();
+
+/** The module's names in order, and those a function nested in the module that binds none of them sees as a logger. */
+function moduleLoggers(model: SemanticModel): { loggers: string[]; rank: Map<string, number> } {
+  let known = loggerCache.get(model);
+  if (!known) {
+    // A scope that binds nothing: a use in it sees each module name as every function that leaves it alone does.
+    const inner = new Scope('function', model.module.node, model.module);
+    known = { loggers: [], rank: new Map() };
+    for (const name of model.module.bindings.keys()) {
+      known.rank.set(name, known.rank.size);
+      if (isLogger(model.lookup(name, inner, model.module.node.startIndex))) known.loggers.push(name);
+    }
+    loggerCache.set(model, known);
+  }
+  return known;
 }
 
 /** Standard-library modules: an `import logging` belongs among them, in alphabetical order. */
@@ -53,11 +82,24 @@ function importedModule(s: Node): string {
   return (text ?? '').trim();
 }
 
+const importEdits = new WeakMap<SemanticModel, TextEdit>();
+
+/**
+ * Where `import logging` goes: the same for every handler's fix, so worked out once per file (it reads the module's
+ * statements, which would make a file with n handlers quadratic). Each fix gets its own copy of the edit.
+ */
+function importLogging(model: SemanticModel): TextEdit {
+  let edit = importEdits.get(model);
+  if (!edit) importEdits.set(model, (edit = importLoggingEdit(model)));
+  const { start, end } = edit.range;
+  return { range: { start: { ...start }, end: { ...end } }, newText: edit.newText };
+}
+
 /**
  * Where `import logging` goes: among the leading standard-library imports in alphabetical order, else before the
  * first import (after the docstring and `__future__` imports) with a blank line after it.
  */
-function importLogging(model: SemanticModel): TextEdit {
+function importLoggingEdit(model: SemanticModel): TextEdit {
   const lineStart = (n: Node) => {
     const at = { line: rangeOf(n).start.line, character: 0 };
     return { start: at, end: at };

@@ -1,6 +1,6 @@
 import type { Node } from '../engine/parser';
 import type { Rule, RuleContext } from '../engine/rule';
-import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
+import type { Binding, CallSite, Scope, SemanticModel } from '../engine/semantic';
 import { LLM_LIBRARY, Tainter, confidenceOf, definitionOf, llmCall, parametersOf, type Taint } from './llm';
 import { qnameOf, routeHandlers } from './serving';
 
@@ -18,12 +18,21 @@ function cannotCarryText(model: SemanticModel, param: Node): boolean {
   const id = typeNode?.firstNamedChild;
   if (id?.type !== 'identifier') return false;
   const found = model.bindingsOf(id.text, model.scopeAt(param));
-  return !!found?.bindings.some((b) => {
-    if (b.kind !== 'local' || b.param) return false;
-    const cls = model.tree.rootNode.descendantForIndex(b.index)?.parent;
-    return cls?.type === 'class_definition' && cls.startIndex === b.index && /Enum\b/.test(cls.childForFieldName('superclasses')?.text ?? '');
-  });
+  if (!found) return false;
+  // The same for every parameter typed with the name: worked out once per list of bindings.
+  let isEnum = enumBindings.get(found.bindings);
+  if (isEnum === undefined) {
+    isEnum = found.bindings.some((b) => {
+      if (b.kind !== 'local' || b.param) return false;
+      const cls = model.tree.rootNode.descendantForIndex(b.index)?.parent;
+      return cls?.type === 'class_definition' && cls.startIndex === b.index && /Enum\b/.test(cls.childForFieldName('superclasses')?.text ?? '');
+    });
+    enumBindings.set(found.bindings, isEnum);
+  }
+  return isEnum;
 }
+
+const enumBindings = new WeakMap<Binding[], boolean>();
 
 /** Parameters that carry request or UI input, by function scope. */
 function inputParameters(model: SemanticModel): Map<Scope, Map<string, string>> {

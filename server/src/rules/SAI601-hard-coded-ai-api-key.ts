@@ -85,8 +85,21 @@ function inEnvironmentCall(model: SemanticModel, literal: Node): boolean {
 
 // ------------------------------------------------------------------ the fix
 
-/** Where `import os` goes: before the first statement after the module docstring and `__future__` imports. */
+const importEdits = new WeakMap<SemanticModel, TextEdit>();
+
+/**
+ * Where `import os` goes: the same for every key's fix, so worked out once per file (it reads the module's statements,
+ * which would make a file with n keys quadratic). Each fix gets its own copy of the edit.
+ */
 function importOsEdit(model: SemanticModel): TextEdit {
+  let edit = importEdits.get(model);
+  if (!edit) importEdits.set(model, (edit = importOsEditOnce(model)));
+  const { start, end } = edit.range;
+  return { range: { start: { ...start }, end: { ...end } }, newText: edit.newText };
+}
+
+/** Where `import os` goes: before the first statement after the module docstring and `__future__` imports. */
+function importOsEditOnce(model: SemanticModel): TextEdit {
   const root = model.tree.rootNode;
   let first = true;
   for (const c of root.namedChildren) {

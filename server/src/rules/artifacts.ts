@@ -6,8 +6,8 @@
  * Pure helpers over the semantic model: no rule state, no reporting.
  */
 import type { Node } from '../engine/parser';
-import { isConditional, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
-import { mentionKeys, mentions, recordOf, sourceInfo, type Keys, type RecordSite } from './provenance';
+import { bindingsBefore, isConditional, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
+import { MentionIndex, mentionKeys, recordOf, sourceInfo, type Keys, type RecordSite } from './provenance';
 
 // ------------------------------------------------------------------ bindings
 
@@ -32,9 +32,10 @@ export function boundValue(model: SemanticModel, name: string, scope: Scope, at:
   if (!found) return undefined;
   let b = undefined;
   if (found.own) {
-    const before = found.bindings.filter((x) => x.index < at);
-    b = before[before.length - 1];
-    if (b && before.length > 1 && isConditional(b)) return undefined;
+    // The bindings are sorted by position: a binary search, not a filter of the whole list at every use.
+    const before = bindingsBefore(found.bindings, at);
+    b = before ? found.bindings[before - 1] : undefined;
+    if (b && before > 1 && isConditional(b)) return undefined;
   }
   if (!b) {
     if (found.bindings.length !== 1) return undefined;
@@ -297,20 +298,56 @@ export function checkedNearby(
   const info = sourceInfo(model, sources, call.scope, noLoads);
   const fromParameter = passed === sources ? info.fromParameter : sourceInfo(model, passed, call.scope, noLoads).fromParameter;
   const owner = call.scope.owner;
-  const sites: Array<{ site: RecordSite; call: CallSite }> = [];
-  for (const c of owner.calls) {
-    if (c === call) continue;
-    const r = isRecord(c);
-    if (r) sites.push({ site: r, call: c });
-  }
-  if (sites.length === 0) return { found: false, fromParameter };
+  const records = recordsIn(model, owner, isRecord);
+  const other = (c: CallSite) => c !== call;
+  if (!records.calls.some(other)) return { found: false, fromParameter };
   if (owner !== model.module) return { found: true, fromParameter };
   const keys: Keys = info.keys;
   const result = resultName(call);
   if (result) keys.chains.push([result]);
-  const found = sites.some(
-    (s) => (s.site.regions.length === 0 && HASHLIB_CONSTRUCTOR.test(s.call.qname ?? '')) || mentions(keys, mentionKeys(model, s.site, noLoads)),
-  );
-  return { found, fromParameter };
+  const index = records.index();
+  return { found: index.unconditional.some(other) || index.mentions.matches(keys, other), fromParameter };
+}
+
+interface Records {
+  /** The calls of the scope that check or record something, in order. */
+  calls: CallSite[];
+  /** Their mentions, indexed (built on first need: only module-level records are matched by what they mention). */
+  index(): { unconditional: CallSite[]; mentions: MentionIndex<CallSite> };
+}
+
+const recordsCache = new WeakMap<Scope, Map<(c: CallSite) => RecordSite | undefined, Records>>();
+
+/**
+ * The records among a scope's calls, found once per scope and kind of record: every call that `checkedNearby` looks
+ * at would otherwise test all the calls of its scope again (quadratic on a long module).
+ */
+function recordsIn(model: SemanticModel, owner: Scope, isRecord: (c: CallSite) => RecordSite | undefined): Records {
+  let byKind = recordsCache.get(owner);
+  if (!byKind) recordsCache.set(owner, (byKind = new Map()));
+  let records = byKind.get(isRecord);
+  if (!records) {
+    const sites: Array<{ site: RecordSite; call: CallSite }> = [];
+    for (const c of owner.calls) {
+      const r = isRecord(c);
+      if (r) sites.push({ site: r, call: c });
+    }
+    let built: ReturnType<Records['index']> | undefined;
+    records = {
+      calls: sites.map((s) => s.call),
+      index: () => {
+        if (built) return built;
+        built = { unconditional: [], mentions: new MentionIndex<CallSite>() };
+        for (const s of sites) {
+          // An argument-less digest constructor (`h = hashlib.sha256()` fed chunk by chunk) checks whatever it is fed.
+          if (s.site.regions.length === 0 && HASHLIB_CONSTRUCTOR.test(s.call.qname ?? '')) built.unconditional.push(s.call);
+          built.mentions.add(s.call, mentionKeys(model, s.site, noLoads));
+        }
+        return built;
+      },
+    };
+    byKind.set(isRecord, records);
+  }
+  return records;
 }
 

@@ -357,7 +357,16 @@ export function definitionOf(model: SemanticModel, node: Node): Node | undefined
   if (node.type !== 'identifier') return undefined;
   const found = model.bindingsOf(node.text, model.scopeAt(node));
   if (!found) return undefined;
-  for (const b of found.bindings) {
+  // The same for every use that sees these bindings: found once per list (a name defined n times, called n times).
+  let def = definitions.get(found.bindings);
+  if (def === undefined) definitions.set(found.bindings, (def = firstDefinition(model, found.bindings) ?? null));
+  return def ?? undefined;
+}
+
+const definitions = new WeakMap<Binding[], Node | null>();
+
+function firstDefinition(model: SemanticModel, bindings: Binding[]): Node | undefined {
+  for (const b of bindings) {
     if (b.kind !== 'local' || b.param) continue;
     const leaf = model.tree.rootNode.descendantForIndex(b.index);
     for (let n: Node | null = leaf; n; n = n.parent) {

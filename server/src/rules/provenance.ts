@@ -17,7 +17,7 @@
  * Pure helpers over the semantic model: no rule state, no reporting.
  */
 import type { Node } from '../engine/parser';
-import type { Binding, CallSite, Scope, SemanticModel } from '../engine/semantic';
+import { bindingsBefore, type Binding, type CallSite, type FoundBindings, type Scope, type SemanticModel } from '../engine/semantic';
 
 
 /** What a source can be recognised by. */
@@ -125,16 +125,27 @@ interface Bound {
   parameter: boolean;
 }
 
-/** The bindings a name may have at `at`: the last one before `at` in its own scope, else all of them. */
-function boundValues(model: SemanticModel, name: string, scope: Scope, at: number): Bound[] {
+/**
+ * The bindings a name may have at `at` are the last one before `at` in its own scope, else all of them. This is the
+ * last one, found by a binary search; undefined when all of them count.
+ */
+function lastBefore(found: FoundBindings, at: number): Bound | undefined {
+  if (!found.own) return undefined;
+  const before = bindingsBefore(found.bindings, at);
+  return before ? boundOf(found.bindings[before - 1], found.scope) : undefined;
+}
+
+const hasParameter = new WeakMap<Binding[], boolean>();
+
+/** Whether a binding the name may have at `at` is a parameter (for all of them, worked out once per list). */
+function bindsParameter(model: SemanticModel, name: string, scope: Scope, at: number): boolean {
   const found = model.bindingsOf(name, scope);
-  if (!found) return [];
-  let chosen = found.bindings;
-  if (found.own) {
-    const before = chosen.filter((b) => b.index < at);
-    if (before.length) chosen = [before[before.length - 1]];
-  }
-  return chosen.map((b) => boundOf(b, found.scope));
+  if (!found) return false;
+  const last = lastBefore(found, at);
+  if (last) return last.parameter;
+  let any = hasParameter.get(found.bindings);
+  if (any === undefined) hasParameter.set(found.bindings, (any = found.bindings.some((b) => b.kind === 'local' && !!b.param)));
+  return any;
 }
 
 function boundOf(b: Binding, scope: Scope): Bound {
@@ -142,6 +153,78 @@ function boundOf(b: Binding, scope: Scope): Bound {
   if (b.kind === 'import') return { scope, at: b.index, parameter: false };
   // `with open(p) as f`: the context expression; `for` targets and `except E as e` bind nothing we follow.
   return { value: b.via === 'with' ? b.origin : undefined, scope, at: b.index, parameter: !!b.param };
+}
+
+// ------------------------------------------------------------------ following every binding of a name, once
+
+/**
+ * A use that sees every binding of a name (from an inner scope, or before the first binding) follows all of them, the
+ * same walk for every such use: done for each use, it makes a file that binds a name n times and uses it n times
+ * quadratic. So the walk over one list of bindings at one depth is done once, into empty keys with its own `seen` set,
+ * and its keys are added to each use's. That is exactly what walking again would give as long as the walk met no name
+ * the use's walk has already seen (`touched` and `seen` are disjoint): it then never skips a name the cached walk
+ * followed, nor follows one it skipped. Otherwise the use walks the bindings itself, as before.
+ */
+interface Expansion<K> {
+  keys: K;
+  touched: string[];
+}
+
+const expansions = new WeakMap<Binding[], Map<string, Expansion<unknown>>>();
+
+function expandAll<K extends { keys: Keys }>(
+  list: Binding[],
+  key: string,
+  seen: Set<string>,
+  into: K,
+  fresh: () => K,
+  walk: (keys: K, seen: Set<string>) => void,
+  merge: (from: K, into: K) => void,
+): void {
+  let byKey = expansions.get(list);
+  if (!byKey) expansions.set(list, (byKey = new Map()));
+  let e = byKey.get(key) as Expansion<K> | undefined;
+  if (!e) {
+    const own = new Set<string>();
+    const keys = fresh();
+    walk(keys, own);
+    // Repeats of a chain match nothing more: n bindings of `p = args.path` are added to a use as one.
+    keys.keys.chains = distinctChains(keys.keys.chains);
+    e = { keys, touched: [...own] };
+    byKey.set(key, e);
+  }
+  if (e.touched.some((k) => seen.has(k))) {
+    walk(into, seen);
+    return;
+  }
+  for (const k of e.touched) seen.add(k);
+  merge(e.keys, into);
+}
+
+/** The chains without repeats, in the order of their first occurrence. */
+function distinctChains(chains: string[][]): string[][] {
+  const seen = new Set<string>();
+  return chains.filter((c) => {
+    const k = JSON.stringify(c);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function mergeKeys(from: Keys, into: Keys): void {
+  for (const c of from.chains) into.chains.push(c);
+  for (const s of from.strings) into.strings.add(s);
+  for (const n of from.nums) into.nums.add(n);
+}
+
+/** A number for each `IsLoad` function, for the keys of `expansions`. */
+const isLoadIds = new WeakMap<IsLoad, number>();
+let nextIsLoadId = 0;
+function isLoadId(isLoad: IsLoad): number {
+  let id = isLoadIds.get(isLoad);
+  if (id === undefined) isLoadIds.set(isLoad, (id = nextIsLoadId++));
+  return id;
 }
 
 // ------------------------------------------------------------------ pins found where a source was derived
@@ -206,10 +289,32 @@ function collectSource(
       const key = `${node.text}@${scope.node.id}`;
       if (seen.has(key)) return;
       seen.add(key);
-      for (const b of boundValues(model, node.text, scope, at)) {
-        if (b.parameter) info.fromParameter = true;
-        if (b.value) recurse(b.value, b.scope, b.at, depth + 1);
+      const found = model.bindingsOf(node.text, scope);
+      if (!found) return;
+      const follow = (b: Bound, into: SourceInfo, walked: Set<string>) => {
+        if (b.parameter) into.fromParameter = true;
+        if (b.value) collectSource(model, b.value, b.scope, b.at, into, isLoad, depth + 1, walked);
+      };
+      const last = lastBefore(found, at);
+      if (last) {
+        follow(last, info, seen);
+        return;
       }
+      expandAll<SourceInfo>(
+        found.bindings,
+        `source:${depth}`,
+        seen,
+        info,
+        () => ({ keys: emptyKeys(), fromParameter: false }),
+        (into, walked) => {
+          for (const b of found.bindings) follow(boundOf(b, found.scope), into, walked);
+        },
+        (from, into) => {
+          mergeKeys(from.keys, into.keys);
+          if (from.fromParameter) into.fromParameter = true;
+          if (from.derivedFrom) into.derivedFrom ??= from.derivedFrom;
+        },
+      );
       return;
     }
     case 'attribute':
@@ -220,7 +325,7 @@ function collectSource(
         addConstant(model, node, scope, at, info.keys);
         // `cfg.data.path` with `cfg` a parameter (or `self`): set by the caller, who may record it.
         const root = rootIdentifier(node);
-        if (root && boundValues(model, root.text, scope, at).some((b) => b.parameter)) info.fromParameter = true;
+        if (root && bindsParameter(model, root.text, scope, at)) info.fromParameter = true;
         return;
       }
       // `Path(root).parent`, `paths[split]`: what the value is built from.
@@ -359,9 +464,19 @@ function containerOf(target: Node): Node | undefined {
   return undefined;
 }
 
+const wandbFiles = new WeakMap<SemanticModel, boolean>();
+function mentionsWandb(model: SemanticModel): boolean {
+  let yes = wandbFiles.get(model);
+  if (yes === undefined) wandbFiles.set(model, (yes = /\bwandb\b/.test(model.text)));
+  return yes;
+}
+
 /** `wandb.config.x = v` and `wandb.config["x"] = v` in the scope's own statements. */
 export function configAssignments(model: SemanticModel, owner: Scope): RecordSite[] {
   const out: RecordSite[] = [];
+  // A target resolves to `wandb.config` only through the name `wandb` (imported or not): without the word in the
+  // file there is nothing to find, and the walk over the scope's statements is skipped.
+  if (!mentionsWandb(model)) return out;
   const visit = (n: Node) => {
     for (const c of n.namedChildren) {
       if (!c) continue;
@@ -422,7 +537,27 @@ function collectMention(
       if (seen.has(key)) return;
       seen.add(key);
       // `digest = sha256(data)` with `data = open(path, "rb").read()`: what the name was built from.
-      for (const b of boundValues(model, node.text, scope, at)) if (b.value) recurse(b.value, b.scope, b.at, depth + 1);
+      const found = model.bindingsOf(node.text, scope);
+      if (!found) return;
+      const follow = (b: Bound, into: Keys, walked: Set<string>) => {
+        if (b.value) collectMention(model, b.value, b.scope, b.at, into, mode, isLoad, depth + 1, walked);
+      };
+      const last = lastBefore(found, at);
+      if (last) {
+        follow(last, keys, seen);
+        return;
+      }
+      expandAll<{ keys: Keys }>(
+        found.bindings,
+        `mention:${mode}:${isLoadId(isLoad)}:${depth}`,
+        seen,
+        { keys },
+        () => ({ keys: emptyKeys() }),
+        (into, walked) => {
+          for (const b of found.bindings) follow(boundOf(b, found.scope), into.keys, walked);
+        },
+        (from, into) => mergeKeys(from.keys, into.keys),
+      );
       return;
     }
     case 'attribute':
@@ -508,4 +643,79 @@ export function mentions(source: Keys, mention: Keys): boolean {
   }
   for (const n of source.nums) if (mention.nums.has(n)) return true;
   return false;
+}
+
+function pushTo<K, T>(map: Map<K, T[]>, key: K, item: T): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [item]);
+  else if (list[list.length - 1] !== item) list.push(item);
+}
+
+/**
+ * `mentions` against many records at once: a file with n loads and n records would otherwise compare every pair.
+ * The records' keys are indexed by name path (whole, and cut before each path-like attribute), by string, by the words
+ * of each string, and by number; a source's keys then look up exactly the records `mentions` would accept.
+ */
+export class MentionIndex<T> {
+  private readonly chains = new Map<string, T[]>();
+  /** `a.b` for a mention `a.b.name.x`: it names the source `a.b` by a path-like attribute. */
+  private readonly extended = new Map<string, T[]>();
+  private readonly strings = new Map<string, T[]>();
+  /** The mention strings that hold a word (a maximal run of `\w`), by word. */
+  private readonly words = new Map<string, string[]>();
+  private readonly nums = new Map<number, T[]>();
+  /** The records whose strings hold a distinctive source string as a word, once asked. */
+  private readonly containing = new Map<string, T[]>();
+
+  add(item: T, keys: Keys): void {
+    for (const m of keys.chains) {
+      pushTo(this.chains, JSON.stringify(m), item);
+      for (let k = 0; k < m.length; k++) if (PATH_ATTRIBUTES.has(m[k])) pushTo(this.extended, JSON.stringify(m.slice(0, k)), item);
+    }
+    for (const m of keys.strings) {
+      if (!this.strings.has(m)) for (const w of new Set(m.match(/\w+/g) ?? [])) pushTo(this.words, w, m);
+      pushTo(this.strings, m, item);
+    }
+    for (const n of keys.nums) pushTo(this.nums, n, item);
+    this.containing.clear();
+  }
+
+  /** True when a record that `accept`s mentions one of the source's keys: `mentions(source, keys)` for one of them. */
+  matches(source: Keys, accept: (item: T) => boolean): boolean {
+    const any = (list: T[] | undefined) => !!list && list.some(accept);
+    for (const s of source.chains) {
+      // The same path or a container of it (`self` or `cls` alone is no container)...
+      for (let j = 0; j <= s.length; j++) {
+        if (j === 1 && j < s.length && (s[0] === 'self' || s[0] === 'cls')) continue;
+        if (any(this.chains.get(JSON.stringify(s.slice(0, j))))) return true;
+      }
+      // ...or a path-like attribute of it.
+      if (any(this.extended.get(JSON.stringify(s)))) return true;
+    }
+    for (const s of source.strings) {
+      if (any(this.strings.get(s))) return true;
+      if (distinctive(s) && any(this.within(s))) return true;
+    }
+    for (const n of source.nums) if (any(this.nums.get(n))) return true;
+    return false;
+  }
+
+  /**
+   * The records with a string that holds `s` as `containsWord` means it. Every word of `s` then stands whole in that
+   * string (a boundary `containsWord` asks for, or a non-word character of `s`, sits on each side), so only the strings
+   * holding the first word of `s` need the check.
+   */
+  private within(s: string): T[] {
+    let out = this.containing.get(s);
+    if (!out) {
+      out = [];
+      const word = /\w+/.exec(s)?.[0];
+      for (const m of (word !== undefined && this.words.get(word)) || []) {
+        if (!containsWord(m, s)) continue;
+        for (const item of this.strings.get(m) ?? []) out.push(item);
+      }
+      this.containing.set(s, out);
+    }
+    return out;
+  }
 }

@@ -12,7 +12,7 @@
  * Pure helpers over the semantic model: no rule state, no reporting.
  */
 import type { Node } from '../engine/parser';
-import type { CallSite, Scope, SemanticModel } from '../engine/semantic';
+import { bindingsBefore, type Binding, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
 import { calleeDisplay, definitionOf, llmCall, parametersOf } from './llm';
 import { callAt, chainOf } from './provenance';
 
@@ -54,17 +54,11 @@ export function qnameOf(model: SemanticModel, node: Node, depth = 0): string | u
   if (v.kind === 'ref') return v.qname;
   switch (node.type) {
     case 'identifier': {
+      // The bindings before the use in its own scope, else all of them: the name they all agree on, if any.
       const found = model.bindingsOf(node.text, scope);
       if (!found) return undefined;
-      const list = found.own ? found.bindings.filter((b) => b.index < node.startIndex) : found.bindings;
-      const names = new Set<string | undefined>();
-      for (const b of list.length ? list : found.bindings) {
-        if (b.kind === 'assign') names.add(b.value.type === 'identifier' && b.value.text === node.text ? undefined : qnameOf(model, b.value, depth + 1));
-        else if (b.kind === 'local' && !b.param) {
-          names.add(b.origin && b.via !== 'augmented' ? qnameWithTarget(model, b.origin, depth) : undefined);
-        } else names.add(b.kind === 'import' ? b.qname : undefined);
-      }
-      return names.size === 1 ? [...names][0] : undefined;
+      const before = found.own ? bindingsBefore(found.bindings, node.startIndex) : 0;
+      return agreedName(model, node.text, found.bindings, before || found.bindings.length, depth);
     }
     case 'attribute': {
       const obj = node.childForFieldName('object');
@@ -83,6 +77,36 @@ export function qnameOf(model: SemanticModel, node: Node, depth = 0): string | u
     default:
       return undefined;
   }
+}
+
+/** What the first bindings of a name agree on: `{ name }` while they all give the same one, `null` once two differ. */
+type Agreed = { name: string | undefined } | null;
+const agreed = new WeakMap<Binding[], Agreed[][]>();
+
+/**
+ * The qualified name the first `count` bindings of `list` (all bound to `name`) agree on, or undefined. The answer
+ * for each prefix of the list is kept, per depth, and extended as far as asked: each use of a name bound n times
+ * would otherwise follow every binding before it (quadratic on a long module).
+ */
+function agreedName(model: SemanticModel, name: string, list: Binding[], count: number, depth: number): string | undefined {
+  let byDepth = agreed.get(list);
+  if (!byDepth) agreed.set(list, (byDepth = []));
+  const prefixes = (byDepth[depth] ??= []);
+  while (prefixes.length < count) {
+    const last = prefixes.length ? prefixes[prefixes.length - 1] : undefined;
+    if (last === null) break; // two bindings differ: so do all longer prefixes
+    const q = bindingName(model, name, list[prefixes.length], depth);
+    prefixes.push(last === undefined || last.name === q ? { name: q } : null);
+  }
+  const state = prefixes[Math.min(count, prefixes.length) - 1];
+  return state ? state.name : undefined;
+}
+
+/** The qualified name one binding of `name` gives it. */
+function bindingName(model: SemanticModel, name: string, b: Binding, depth: number): string | undefined {
+  if (b.kind === 'assign') return b.value.type === 'identifier' && b.value.text === name ? undefined : qnameOf(model, b.value, depth + 1);
+  if (b.kind === 'local' && !b.param) return b.origin && b.via !== 'augmented' ? qnameWithTarget(model, b.origin, depth) : undefined;
+  return b.kind === 'import' ? b.qname : undefined;
 }
 
 /** A `with` target is the context manager's value (gradio's `Blocks.__enter__` returns the block itself). */
