@@ -28,11 +28,13 @@ export const rule: Rule = {
       'a lower bound (`transformers>=4`), installs whatever release is newest on the day, so a hijacked release, a ' +
       'typo-squat published under a higher version, or a breaking change reaches every new environment unreviewed. ' +
       'NCSC 2.1 asks that libraries come from verified sources, pinned and checked; NCSC 2.2 that assets are tracked. ' +
-      'The rule reads `requirements*.txt`, `pyproject.toml` (PEP 621 and Poetry), `setup.cfg`, conda `environment.yml` ' +
-      'and the `!pip install` / `%pip install` lines of notebooks. A range bounded on both sides (`~=4.41`, `^4.41`, ' +
-      '`>=4.41,<4.42`) is not reported. When a lock file covers the manifest (`poetry.lock`, `uv.lock`, ' +
-      '`requirements.lock`, `pdm.lock`, `Pipfile.lock`, `conda-lock.yml`, or a requirements file with `--hash` on ' +
-      'every line) the finding drops to info: the lock pins what is installed, as long as installs go through it.',
+      'The rule reads `requirements*.txt`, `pyproject.toml` (PEP 621, PEP 735 groups, Poetry, uv), `setup.cfg`, conda ' +
+      '`environment.yml` and the `!pip install` / `%pip install` lines of notebooks. A range bounded on both sides ' +
+      '(`~=4.41`, `^4.41`, `>=4.41,<4.42`) is not reported. When a lock file that the installing tool reads covers the ' +
+      'manifest, the finding drops to info: `poetry.lock`, `uv.lock`, `pdm.lock`, `requirements.lock` or `pixi.lock` ' +
+      'in the folder of a `pyproject.toml` or above it, a conda-lock file for an environment file, and for a ' +
+      'requirements file only its own `--hash` on every line (or, for a pip-tools `.in`, the hashed `.txt` compiled ' +
+      'from it). pip never reads `poetry.lock`, so a lock does not cover a requirements file.',
     example: '# requirements.txt\ntorch\ntransformers>=4\nlangchain @ git+https://github.com/langchain-ai/langchain',
     useInstead:
       '# requirements.txt (or generate one with hashes: pip-compile --generate-hashes)\ntorch==2.6.0\ntransformers==4.46.3\n' +
