@@ -1,7 +1,7 @@
 /** Ranges and text edits built from tree nodes, for findings and their fixes. */
 import type { Node } from './parser';
-import type { CallSite } from './semantic';
-import type { Range, TextEdit } from './types';
+import type { CallSite, SemanticModel } from './semantic';
+import type { Position, Range, TextEdit } from './types';
 
 export function rangeOf(node: Node): Range {
   return {
@@ -141,46 +141,160 @@ export function insertLineAfterStatement(text: string, node: Node, line: string)
   return { range: { start: at, end: at }, newText: `${eol}${indent}${line}` };
 }
 
+
+// ------------------------------------------------------------------ adding an import
+
 /**
- * `import <module>` at the top of the file, unless the module already imports it: before the first top-level
- * import (after `from __future__` imports), else after the module docstring, else on the first line.
+ * Python's standard-library modules (the public names of Python 3.11's `sys.stdlib_module_names`, which still has the
+ * ones 3.12 and 3.13 removed): an added import of one belongs among the file's standard-library imports.
  */
-export function addImportEdit(root: Node, text: string, module: string): TextEdit | undefined {
-  let anchor: Node | undefined;
-  let after: Node | undefined;
-  let first: Node | undefined;
-  // The module's statements, up to the first import, through a cursor: `root.namedChildren` would build every
-  // top-level node for each fix.
-  const cursor = root.walk();
+const STDLIB = new Set(
+  (
+    'abc aifc argparse array ast asynchat asyncio asyncore atexit audioop base64 bdb binascii bisect builtins bz2 ' +
+    'calendar cgi cgitb chunk cmath cmd code codecs codeop collections colorsys compileall concurrent configparser ' +
+    'contextlib contextvars copy copyreg cProfile crypt csv ctypes curses dataclasses datetime dbm decimal difflib ' +
+    'dis distutils doctest email encodings ensurepip enum errno faulthandler fcntl filecmp fileinput fnmatch ' +
+    'fractions ftplib functools gc genericpath getopt getpass gettext glob graphlib grp gzip hashlib heapq hmac ' +
+    'html http imaplib imghdr imp importlib inspect io ipaddress itertools json keyword lib2to3 linecache locale ' +
+    'logging lzma mailbox mailcap marshal math mimetypes mmap modulefinder msilib msvcrt multiprocessing netrc nis ' +
+    'nntplib nt ntpath nturl2path numbers opcode operator optparse os ossaudiodev pathlib pdb pickle pickletools ' +
+    'pipes pkgutil platform plistlib poplib posix posixpath pprint profile pstats pty pwd py_compile pyclbr pydoc ' +
+    'pyexpat queue quopri random re readline reprlib resource rlcompleter runpy sched secrets select selectors ' +
+    'shelve shlex shutil signal site smtpd smtplib sndhdr socket socketserver spwd sqlite3 sre_compile ' +
+    'sre_constants sre_parse ssl stat statistics string stringprep struct subprocess sunau symtable sys sysconfig ' +
+    'syslog tabnanny tarfile telnetlib tempfile termios textwrap threading time timeit tkinter token tokenize ' +
+    'tomllib trace traceback tracemalloc tty turtle types typing unicodedata unittest urllib uu uuid venv warnings ' +
+    'wave weakref webbrowser winreg winsound wsgiref xdrlib xml xmlrpc zipapp zipfile zipimport zlib zoneinfo'
+  ).split(' '),
+);
+
+/** The module a top-level import names: `os.path` for `import os.path as p`, `typing` for `from typing import Any`. */
+function importedModule(s: Node): string {
+  const n = s.type === 'import_from_statement' ? s.childForFieldName('module_name') : s.childForFieldName('name');
+  const text = n?.type === 'aliased_import' ? n.childForFieldName('name')?.text : n?.text;
+  return (text ?? '').trim();
+}
+
+function isDocstring(n: Node): boolean {
+  return n.type === 'expression_statement' && n.namedChildCount === 1 && /^(concatenated_)?string$/.test(n.firstNamedChild?.type ?? '');
+}
+
+const importEdits = new WeakMap<SemanticModel, Map<string, TextEdit | null>>();
+
+/**
+ * The edit that adds `import <module>` (a standard-library module) to the file, for a fix that uses the module where
+ * nothing imports it yet; undefined when the file's leading imports already hold `import <module>`. Where it goes,
+ * as isort and ruff would put it:
+ * - among the standard-library imports that open the file's leading import block (the imports right after the
+ *   docstring and the `from __future__` imports), in alphabetical order: `import` statements first, then `from`
+ *   imports (isort's default); in a block where an `import` follows a `from` import (force-sort-within-sections),
+ *   by module name alone;
+ * - else, when the block opens with other imports, before them, with a blank line between;
+ * - else (no leading imports: none at all, or only inside `try:` or `if TYPE_CHECKING:`), after the docstring and
+ *   `from __future__` imports, else after the comment lines that open the file (a shebang, an encoding line, a
+ *   licence header) and the blank lines after them, with blank lines around it.
+ * It never splits a line that holds several statements or a trailing comment.
+ *
+ * The place is the same for every fix of the file, so it is worked out once per file and module (it reads the
+ * module's statements, which would make a file with n fixes quadratic); each call gets its own copy of the edit.
+ */
+export function addImportEdit(model: SemanticModel, module: string): TextEdit | undefined {
+  let byModule = importEdits.get(model);
+  if (!byModule) importEdits.set(model, (byModule = new Map()));
+  let edit = byModule.get(module);
+  if (edit === undefined) byModule.set(module, (edit = importEditOnce(model, module) ?? null));
+  if (!edit) return undefined;
+  const { start, end } = edit.range;
+  return { range: { start: { ...start }, end: { ...end } }, newText: edit.newText };
+}
+
+function importEditOnce(model: SemanticModel, module: string): TextEdit | undefined {
+  const text = model.text;
+  const { eol, lineStarts } = textInfo(text);
+  const line = `import ${module}`;
+
+  // The module's leading statements, through a cursor that stops after the first statement that is not a docstring
+  // or an import (and what shares its lines): `root.namedChildren` would build every top-level node.
+  const read: Node[] = []; // every top-level node read, comments included
+  let after: Node | undefined; // the docstring or the last `from __future__` import
+  const imports: Node[] = [];
+  let next: Node | undefined; // the first other statement
+  let stage: 'docstring' | 'future' | 'imports' = 'docstring';
+  let lastRow = -1;
+  const cursor = model.tree.rootNode.walk();
   try {
     for (let more = cursor.gotoFirstChild(); more; more = cursor.gotoNextSibling()) {
       if (!cursor.nodeIsNamed) continue;
-      const stmt = cursor.currentNode;
-      if (!first && stmt.type !== 'comment') first = stmt;
-      if (stmt.type === 'import_statement' && stmt.namedChildren.some((n) => n?.type === 'dotted_name' && n.text === module)) return undefined;
-      if (stmt.type === 'future_import_statement') {
-        after = stmt;
-        continue;
-      }
-      if (stmt.type === 'import_statement' || stmt.type === 'import_from_statement') {
-        anchor = stmt;
-        break;
+      const n = cursor.currentNode;
+      if (next && n.startPosition.row > lastRow) break;
+      read.push(n);
+      lastRow = Math.max(lastRow, n.endPosition.row);
+      if (next || n.type === 'comment') continue;
+      if (stage === 'docstring' && isDocstring(n)) {
+        after = n;
+        stage = 'future';
+      } else if (stage !== 'imports' && n.type === 'future_import_statement') {
+        after = n;
+        stage = 'future';
+      } else if (n.type === 'import_statement' || n.type === 'import_from_statement') {
+        if (n.type === 'import_statement' && n.namedChildren.some((c) => c?.type === 'dotted_name' && c.text === module)) return undefined;
+        imports.push(n);
+        stage = 'imports';
+      } else {
+        next = n;
       }
     }
   } finally {
     cursor.delete();
   }
-  const eol = textInfo(text).eol;
-  if (anchor) {
-    const at = { line: anchor.startPosition.row, character: 0 };
-    return { range: { start: at, end: at }, newText: `import ${module}${eol}` };
+
+  const insert = (at: Position, newText: string): TextEdit => ({ range: { start: at, end: { ...at } }, newText });
+  /** The end of `n`'s last line, past whatever shares that line (`import os; x = """...`, a trailing comment). */
+  const endOfLines = (n: Node): Position => {
+    let row = n.endPosition.row;
+    for (let i = read.indexOf(n) + 1; i < read.length && read[i].startPosition.row <= row; i++) row = Math.max(row, read[i].endPosition.row);
+    const b = lineBounds(text, row);
+    return { line: row, character: b.end - b.start };
+  };
+  /** Insert `line` on its own line before `n`; after `n`'s line when `n` does not start its line (`import a; import b`). */
+  const before = (n: Node, blank: boolean): TextEdit =>
+    n.startPosition.column === 0
+      ? insert({ line: n.startPosition.row, character: 0 }, `${line}${eol}${blank ? eol : ''}`)
+      : insert(endOfLines(n), `${eol}${line}`);
+  const isBlank = (row: number) => {
+    const b = lineBounds(text, row);
+    return text.slice(b.start, b.end).trim() === '';
+  };
+
+  const stdlib: Node[] = [];
+  for (const s of imports) {
+    if (!STDLIB.has(importedModule(s).split('.')[0])) break;
+    stdlib.push(s);
   }
-  if (!after && first?.type === 'expression_statement' && first.firstNamedChild?.type === 'string') after = first;
+  if (stdlib.length) {
+    const firstFrom = stdlib.findIndex((s) => s.type === 'import_from_statement');
+    const bySections = firstFrom !== -1 && stdlib.slice(firstFrom).every((s) => s.type === 'import_from_statement');
+    const sorted = bySections ? stdlib.slice(0, firstFrom) : stdlib;
+    const later = sorted.find((s) => importedModule(s).toLowerCase() > module) ?? (bySections ? stdlib[firstFrom] : undefined);
+    if (later) return before(later, false);
+    return insert(endOfLines(stdlib[stdlib.length - 1]), `${eol}${line}`);
+  }
+  if (imports.length) return before(imports[0], true);
   if (after) {
-    const last = lineBounds(text, after.endPosition.row);
-    const at = { line: after.endPosition.row, character: last.end - last.start };
-    return { range: { start: at, end: at }, newText: `${eol}import ${module}` };
+    const end = endOfLines(after);
+    const more = end.line + 1 < lineStarts.length && !isBlank(end.line + 1);
+    return insert(end, `${eol}${eol}${line}${more ? eol : ''}`);
   }
-  const at = { line: 0, character: 0 };
-  return { range: { start: at, end: at }, newText: `import ${module}${eol}` };
+  if (!next) {
+    // Nothing but comments: at the end.
+    const end = { line: lineStarts.length - 1, character: text.length - lineStarts[lineStarts.length - 1] };
+    return insert(end, `${end.character > 0 ? eol : ''}${line}${eol}`);
+  }
+  // The lines above the first statement hold only comments and blank lines: skip the comments that open the file
+  // (a shebang and an encoding line must stay first) and the blank lines after them.
+  const first = next.startPosition.row;
+  let row = 0;
+  while (row < first && !isBlank(row)) row++;
+  while (row < first && isBlank(row)) row++;
+  return insert({ line: row, character: 0 }, `${line}${eol}${eol}`);
 }

@@ -175,7 +175,7 @@ function loggingFix(text: string, model: SemanticModel, call: CallSite, source: 
     // Adding the import only helps when the name `logging` is not bound to something else here.
     const bound = model.lookup('logging', call.scope, at);
     if (bound.kind !== 'ref' || bound.qname !== 'logging') return undefined;
-    importEdit = addImportEdit(model.tree.rootNode, text, 'logging');
+    importEdit = addImportEdit(model, 'logging');
     if (!importEdit) return undefined;
     logging = 'logging';
   }

@@ -1,4 +1,4 @@
-import { rangeOf } from '../engine/edits';
+import { addImportEdit, rangeOf } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import { Scope, type SemanticModel, type Value } from '../engine/semantic';
@@ -68,68 +68,6 @@ function moduleLoggers(model: SemanticModel): { loggers: string[]; rank: Map<str
   return known;
 }
 
-/** Standard-library modules: an `import logging` belongs among them, in alphabetical order. */
-const STDLIB = new Set([
-  'abc', 'argparse', 'ast', 'asyncio', 'base64', 'collections', 'contextlib', 'copy', 'csv', 'dataclasses', 'datetime',
-  'enum', 'functools', 'glob', 'hashlib', 'hmac', 'http', 'io', 'itertools', 'json', 'math', 'os', 'pathlib', 'pickle',
-  're', 'random', 'secrets', 'shutil', 'socket', 'sqlite3', 'string', 'subprocess', 'sys', 'tempfile', 'textwrap',
-  'threading', 'time', 'traceback', 'typing', 'urllib', 'uuid', 'warnings',
-]);
-
-function importedModule(s: Node): string {
-  const n = s.type === 'import_from_statement' ? s.childForFieldName('module_name') : s.childForFieldName('name');
-  const text = n?.type === 'aliased_import' ? n.childForFieldName('name')?.text : n?.text;
-  return (text ?? '').trim();
-}
-
-const importEdits = new WeakMap<SemanticModel, TextEdit>();
-
-/**
- * Where `import logging` goes: the same for every handler's fix, so worked out once per file (it reads the module's
- * statements, which would make a file with n handlers quadratic). Each fix gets its own copy of the edit.
- */
-function importLogging(model: SemanticModel): TextEdit {
-  let edit = importEdits.get(model);
-  if (!edit) importEdits.set(model, (edit = importLoggingEdit(model)));
-  const { start, end } = edit.range;
-  return { range: { start: { ...start }, end: { ...end } }, newText: edit.newText };
-}
-
-/**
- * Where `import logging` goes: among the leading standard-library imports in alphabetical order, else before the
- * first import (after the docstring and `__future__` imports) with a blank line after it.
- */
-function importLoggingEdit(model: SemanticModel): TextEdit {
-  const lineStart = (n: Node) => {
-    const at = { line: rangeOf(n).start.line, character: 0 };
-    return { start: at, end: at };
-  };
-  const statements = model.tree.rootNode.namedChildren.filter((n): n is Node => !!n && n.type !== 'comment');
-  let i = 0;
-  let after: Node | undefined;
-  if (statements[0]?.type === 'expression_statement' && statements[0].firstNamedChild?.type === 'string') after = statements[i++];
-  while (statements[i]?.type === 'future_import_statement') after = statements[i++];
-  const imports: Node[] = [];
-  for (; i < statements.length && /^import(_from)?_statement$/.test(statements[i].type); i++) imports.push(statements[i]);
-  const stdlib: Node[] = [];
-  for (const s of imports) {
-    if (!STDLIB.has(importedModule(s).split('.')[0])) break;
-    stdlib.push(s);
-  }
-  if (stdlib.length) {
-    const later = stdlib.find((s) => importedModule(s) > 'logging');
-    if (later) return { range: lineStart(later), newText: 'import logging\n' };
-    const end = rangeOf(stdlib[stdlib.length - 1]).end;
-    return { range: { start: end, end }, newText: '\nimport logging' };
-  }
-  if (imports.length) return { range: lineStart(imports[0]), newText: 'import logging\n\n' };
-  if (after) {
-    const end = rangeOf(after).end;
-    return { range: { start: end, end }, newText: '\n\nimport logging' };
-  }
-  return { range: lineStart(model.tree.rootNode), newText: 'import logging\n\n' };
-}
-
 function logFix(model: SemanticModel, h: Handler): Fix | undefined {
   const body = h.def.childForFieldName('body');
   const statements = (body?.namedChildren ?? []).filter((n): n is Node => !!n && n.type !== 'comment');
@@ -149,8 +87,10 @@ function logFix(model: SemanticModel, h: Handler): Fix | undefined {
   let call = logger ? `${logger}.info` : model.spellingOf('logging.info', h.scope, at);
   if (!call) {
     if (model.bindingsOf('logging', h.scope)) return undefined; // `logging` is something else here
+    const importLogging = addImportEdit(model, 'logging');
+    if (!importLogging) return undefined;
     call = 'logging.info';
-    edits.push(importLogging(model));
+    edits.push(importLogging);
   }
   logger = call;
 

@@ -1,4 +1,4 @@
-import { rangeOf, replaceNode } from '../engine/edits';
+import { addImportEdit, replaceNode } from '../engine/edits';
 import type { Node } from '../engine/parser';
 import type { Rule } from '../engine/rule';
 import { stringValue, type CallSite, type Scope, type SemanticModel } from '../engine/semantic';
@@ -85,36 +85,6 @@ function inEnvironmentCall(model: SemanticModel, literal: Node): boolean {
 
 // ------------------------------------------------------------------ the fix
 
-const importEdits = new WeakMap<SemanticModel, TextEdit>();
-
-/**
- * Where `import os` goes: the same for every key's fix, so worked out once per file (it reads the module's statements,
- * which would make a file with n keys quadratic). Each fix gets its own copy of the edit.
- */
-function importOsEdit(model: SemanticModel): TextEdit {
-  let edit = importEdits.get(model);
-  if (!edit) importEdits.set(model, (edit = importOsEditOnce(model)));
-  const { start, end } = edit.range;
-  return { range: { start: { ...start }, end: { ...end } }, newText: edit.newText };
-}
-
-/** Where `import os` goes: before the first statement after the module docstring and `__future__` imports. */
-function importOsEditOnce(model: SemanticModel): TextEdit {
-  const root = model.tree.rootNode;
-  let first = true;
-  for (const c of root.namedChildren) {
-    if (!c || c.type === 'comment') continue;
-    const docstring = first && c.type === 'expression_statement' && c.firstNamedChild?.type === 'string';
-    first = false;
-    if (docstring || c.type === 'future_import_statement') continue;
-    const at = { line: c.startPosition.row, character: 0 };
-    return { range: { start: at, end: at }, newText: 'import os\n' };
-  }
-  const end = rangeOf(root).end;
-  const newline = model.text.length === 0 || model.text.endsWith('\n') ? '' : '\n';
-  return { range: { start: end, end }, newText: `${newline}import os\n` };
-}
-
 /** `os.environ` as it can be spelled at the literal, and the edit that imports `os` when nothing does yet. */
 function environSpelling(model: SemanticModel, literal: Node): { spelling: string; edits: TextEdit[] } | undefined {
   const scope = model.scopeAt(literal);
@@ -123,7 +93,8 @@ function environSpelling(model: SemanticModel, literal: Node): { spelling: strin
   // `os` must be free for an added `import os` to mean the module (a parameter or variable named `os` is not).
   const os = model.lookup('os', scope, literal.startIndex);
   if (os.kind !== 'ref' || os.qname !== 'os') return undefined;
-  return { spelling: 'os.environ', edits: [importOsEdit(model)] };
+  const importOs = addImportEdit(model, 'os');
+  return importOs && { spelling: 'os.environ', edits: [importOs] };
 }
 
 const NO_PARENS = new Set(['argument_list', 'keyword_argument', 'assignment', 'pair', 'expression_list', 'list', 'tuple', 'set', 'return_statement']);
