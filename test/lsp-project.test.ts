@@ -319,6 +319,52 @@ describe('open manifests', () => {
   });
 });
 
+describe('-c constraint files and -r includes (SAI701)', () => {
+  let client: LspClient;
+  let dir: string;
+  const uri = (rel: string) => fileUri(path.join(dir, rel));
+  const diags = (rel: string) => client.diagnostics.get(uri(rel))?.diagnostics ?? [];
+  const sai701Lines = (ds: Diagnostic[]) => ds.filter((d) => d.code === 'SAI701').map((d) => d.range.start.line);
+  before(async () => {
+    dir = workspace({
+      'requirements.txt': '-c constraints.txt\ntorch\ntransformers>=4\n',
+      'constraints.txt': 'torch==2.6.0\ntransformers==4.46.3\n',
+    });
+    client = await LspClient.start({ folders: [dir], initializationOptions: { scanOnStartup: true } });
+    await scanEnded(client);
+  });
+  after(async () => {
+    await client.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('quiet after the scan; a pin dropped from the constraints file on disk, an unsaved edit and a deleted file bring the findings back', async () => {
+    assert.deepEqual(diags('requirements.txt'), []);
+    // On disk: constraints.txt loses transformers; requirements.txt (not open) is analysed again.
+    const constraints = write(dir, 'constraints.txt', 'torch==2.6.0\n');
+    await watched(client, [{ file: constraints, type: CHANGED }]);
+    await client.waitUntil(() => JSON.stringify(sai701Lines(diags('requirements.txt'))) === '[2]', 'SAI701 on transformers only');
+
+    // Open, and the -c line deleted in the editor (not saved): the constraints no longer apply.
+    const req = uri('requirements.txt');
+    const text = '-c constraints.txt\ntorch\ntransformers>=4\n';
+    await client.open(req, text, 'pip-requirements');
+    assert.deepEqual(sai701Lines(await client.diagnosticsFor(req)), [2]);
+    await client.change(req, [{ range: rangeOf(text, '-c constraints.txt\n'), text: '' }]);
+    assert.deepEqual(sai701Lines(await client.diagnosticsFor(req, (ds) => sai701Lines(ds).length === 2)), [0, 1]);
+    await client.change(req, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '-c constraints.txt\n' }]);
+    assert.deepEqual(sai701Lines(await client.diagnosticsFor(req, (ds) => sai701Lines(ds).length === 1)), [2]);
+
+    // The constraints file deleted: both are reported, and the open file says why.
+    fs.rmSync(constraints);
+    await watched(client, [{ file: constraints, type: DELETED }]);
+    const ds = await client.diagnosticsFor(req, (d) => sai701Lines(d).length === 2);
+    assert.deepEqual(sai701Lines(ds), [1, 2]);
+    assert.ok(ds.some((d) => d.code === undefined && /`-c constraints\.txt` could not be read: no such file/.test(msgOf(d))), JSON.stringify(ds));
+    await client.close(req);
+  });
+});
+
 describe('facts in notebooks and open documents in the analysis thread', () => {
   let client: LspClient;
   let dir: string;

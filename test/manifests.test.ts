@@ -286,6 +286,45 @@ describe('requirements files', () => {
     );
   });
 
+  test('-r and -c references: the path as written (quotes removed), its span, every spelling pip accepts', () => {
+    const text = [
+      '-r base.txt',
+      '--requirement=requirements/dev.txt',
+      '-cconstraints.txt',
+      '--constraint "pins with space.txt"  # a comment',
+      '--constr ../shared/constraints.txt',
+      '-c \\',
+      '    continued.txt',
+      '-r ${REQS_DIR}/gpu.txt',
+      '-r https://example.com/requirements.txt',
+      'torch  # -r not-an-option.txt',
+      '-r',
+      '',
+    ].join('\n');
+    const m = parseManifest('requirements.txt', text);
+    assert.deepEqual(
+      m.references?.map((r) => [r.option, r.path, slice(text, r.span), r.span.line]),
+      [
+        ['requirement', 'base.txt', 'base.txt', 0],
+        ['requirement', 'requirements/dev.txt', 'requirements/dev.txt', 1],
+        ['constraint', 'constraints.txt', 'constraints.txt', 2],
+        ['constraint', 'pins with space.txt', 'pins with space.txt', 3],
+        ['constraint', '../shared/constraints.txt', '../shared/constraints.txt', 4],
+        ['constraint', 'continued.txt', 'continued.txt', 6],
+        ['requirement', '${REQS_DIR}/gpu.txt', '${REQS_DIR}/gpu.txt', 7],
+        ['requirement', 'https://example.com/requirements.txt', 'https://example.com/requirements.txt', 8],
+      ],
+    );
+    // A reference is neither a dependency nor an index option; `-r` without a path is an error, as before.
+    assert.deepEqual(m.dependencies.map((d) => d.name), ['torch']);
+    assert.deepEqual(m.indexOptions, []);
+    assert.deepEqual(m.errors.map((e) => [e.span.line, slice(text, e.span)]), [[10, '-r']]);
+    // Other kinds have none (and say so).
+    assert.deepEqual(parseManifest('pyproject.toml', '[project]\nname = "x"\n').references, []);
+    // A file named anything can be read as a requirements file (what a `-r` names).
+    assert.deepEqual(parseManifest('pins.toml', '-c more.txt\n', 'requirements').references?.map((r) => r.path), ['more.txt']);
+  });
+
   test('fullyHashed: pip-compile output with --hash on every requirement', () => {
     const compiled = [
       '#',
@@ -856,6 +895,28 @@ describe('notebook install commands', () => {
     );
   });
 
+  test('-r and -c of pip and uv commands are references with spans; conda -c is a channel; expanded paths are errors', () => {
+    const c = 'pip install -c constraints.txt -r "reqs/gpu reqs.txt" --constraint=c2.txt torch && uv pip install --constraints uv-c.txt --requirements uv-r.txt --override o.txt jax';
+    const r = run(c);
+    noErrors(r, c);
+    assert.deepEqual(
+      r.references.map((x) => [x.option, x.path, slice(c, x.span)]),
+      [
+        ['constraint', 'constraints.txt', 'constraints.txt'],
+        ['requirement', 'reqs/gpu reqs.txt', 'reqs/gpu reqs.txt'],
+        ['constraint', 'c2.txt', 'c2.txt'],
+        ['constraint', 'uv-c.txt', 'uv-c.txt'],
+        ['requirement', 'uv-r.txt', 'uv-r.txt'],
+      ],
+    );
+    assert.deepEqual(r.dependencies.map((d) => d.name), ['torch', 'jax']);
+    assert.deepEqual(run('conda install -c conda-forge --file reqs.txt pytorch').references, []);
+    const e = '%pip install -r $REQS -c {pins} torch';
+    const er = run(e);
+    assert.deepEqual(er.references, []);
+    assert.deepEqual(er.errors.map((x) => slice(e, x.span)), ['$REQS', '{pins}']);
+  });
+
   test('multi-line commands: spans on later lines', () => {
     const c = 'pip install \\\n  torch==2.6.0 \\\n  transformers';
     const r = run(c);
@@ -980,12 +1041,12 @@ describe('packages, kinds and lock files', () => {
 describe('fuzz (seeded): parsers never throw and spans stay inside the text', () => {
   const SUITE = 'manifests';
   const samples: [string, string][] = [
-    ['requirements.txt', 'torch==2.6.0 --hash=sha256:00\n-e git+https://x.invalid/r@main#egg=r\n--extra-index-url http://x\ntransformers \\\n  >=4 ; python_version >= "3.9"\n# c\n${A}==1\n'],
+    ['requirements.txt', 'torch==2.6.0 --hash=sha256:00\n-e git+https://x.invalid/r@main#egg=r\n--extra-index-url http://x\ntransformers \\\n  >=4 ; python_version >= "3.9"\n# c\n${A}==1\n-c "c.txt"\n--requirement=base.txt\n'],
     ['pyproject.toml', '[project]\nname = "x"\ndependencies = ["torch>=2", \'a[b]==1 ; os_name == "nt"\']\n[tool.poetry.dependencies]\nnumpy = "^1.2"\nx = { git = "https://g.invalid/x", rev = "abc" }\n[[tool.poetry.source]]\nurl = "http://p.invalid"\n'],
     ['setup.cfg', '[metadata]\nname = x\n[options]\ninstall_requires =\n    torch>=2\n    numpy\n[options.extras_require]\ngpu = a; b\n'],
     ['environment.yml', 'channels:\n  - http://c.invalid\ndependencies:\n  - pytorch=2.1\n  - conda-forge::numpy>=1\n  - pip:\n    - torch==2.6.0\n    - --trusted-host x\n'],
   ];
-  const commands = ["pip install -U 'torch==2.6.0' transformers>=4 --extra-index-url http://x", 'conda install -c http://c pytorch=2.1 && uv pip install "jax>=0.4"'];
+  const commands = ["pip install -U 'torch==2.6.0' transformers>=4 --extra-index-url http://x -c 'c.txt'", 'conda install -c http://c pytorch=2.1 && uv pip install "jax>=0.4" -r r.txt'];
   const alphabet = ['\n', '\r', '\r\n', ' ', '\t', '\\', '#', '"', "'", '[', ']', '{', '}', '=', '==', '>=', ';', ',', '@', ':', '::', '-', '--', '$', '${X}', '|', '*', '.', '\u0000', '\uFEFF', '\uD800', '😀', 'é', '(', ')', '&&', '>', '<', '`', '- pip:', '[[', ']]', '"""', "'''", 'torch'];
 
   function checkSpans(text: string, spans: Span[]): void {
@@ -1000,8 +1061,8 @@ describe('fuzz (seeded): parsers never throw and spans stay inside the text', ()
     }
   }
 
-  function spansOf(r: { dependencies: ManifestDependency[]; indexOptions: { span: Span }[]; errors: { span: Span }[] }): Span[] {
-    return [...r.dependencies.flatMap((d) => [d.span, d.nameSpan]), ...r.indexOptions.map((o) => o.span), ...r.errors.map((e) => e.span)];
+  function spansOf(r: { dependencies: ManifestDependency[]; indexOptions: { span: Span }[]; errors: { span: Span }[]; references?: { span: Span }[] }): Span[] {
+    return [...r.dependencies.flatMap((d) => [d.span, d.nameSpan]), ...r.indexOptions.map((o) => o.span), ...r.errors.map((e) => e.span), ...(r.references ?? []).map((x) => x.span)];
   }
 
   function mutate(rng: Rng, text: string): string {

@@ -10,10 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Ajv from 'ajv';
-import { lockFileFor } from '../server/src/engine/analyze-manifest';
-import { torchMinimumFor } from '../server/src/engine/project';
+import { analyzeManifest, lockFileFor } from '../server/src/engine/analyze-manifest';
+import { torchMinimumFor, type FollowedReference, type ProjectFacts } from '../server/src/engine/project';
 import { compareVersions, parseManifest } from '../server/src/manifests';
-import { torchFact } from '../server/src/workspace/project-facts';
+import { buildFacts, followReferences, readManifests, torchFact } from '../server/src/workspace/project-facts';
 import { pythonArtifacts } from './artifacts/python';
 import { ROOT } from './helpers';
 
@@ -266,5 +266,178 @@ describe('the scan cannot be turned against its user', () => {
       [2, 'SAI702', 'warning'],
     ]);
     assert.match(findings[0].message, /`http:\/\/\*\*\*@pypi\.internal\.example\.com\/simple\?…` is read over plain HTTP/);
+  });
+});
+
+describe('-c constraint files and -r includes (SAI701)', () => {
+  /** The facts stage as the CLI runs it: the manifests among `files`, read with `root` as the scan's root. */
+  function followed(root: string, files: string[], maxBytes = 2048 * 1024, roots = [root]): Record<string, FollowedReference[]> {
+    const manifests = readManifests(files.map((f) => path.join(root, f)), root, maxBytes);
+    return followReferences(manifests, roots);
+  }
+  const entry = (refs: FollowedReference[] | undefined, p: string) => refs?.find((r) => r.path === p);
+
+  test('followed relative to the referencing file, recursively (a -r inside a constraints file), cycles end', () => {
+    const dir = project({
+      'requirements.txt': '-c constraints.txt\n-r requirements/base.txt\ntorch\ntransformers>=4\n',
+      'constraints.txt': 'torch==2.6.0\ntransformers==4.46.3\n-r more-pins.txt\nnumpy>=2\n',
+      // not a manifest by its name: read only because a -r names it; it points back (a cycle)
+      'more-pins.txt': 'accelerate==1.1.0\n-r constraints.txt\n-c more-pins.txt\n',
+      // relative to requirements/, not to the folder of requirements.txt
+      'requirements/base.txt': '-c ../constraints.txt\nlangchain==0.3.7\n-r base.txt\n',
+    });
+    const facts = followed(dir, ['requirements.txt', 'constraints.txt', 'requirements/base.txt']);
+    const top = facts[path.join(dir, 'requirements.txt')];
+    assert.deepEqual(top, [
+      {
+        option: 'constraint',
+        path: 'constraints.txt',
+        pinned: { torch: 'constraints.txt:1', transformers: 'constraints.txt:2', accelerate: 'more-pins.txt:1' },
+      },
+      {
+        option: 'requirement',
+        path: 'requirements/base.txt',
+        pinned: { torch: 'constraints.txt:1', transformers: 'constraints.txt:2', accelerate: 'more-pins.txt:1', langchain: 'requirements/base.txt:2' },
+      },
+    ]);
+    assert.deepEqual(entry(facts[path.join(dir, 'requirements/base.txt')], '../constraints.txt')?.pinned.torch, 'constraints.txt:1');
+    // constraints.txt's own -r: more-pins.txt, which comes back to it (nothing from itself, no problem)
+    assert.deepEqual(facts[path.join(dir, 'constraints.txt')], [{ option: 'requirement', path: 'more-pins.txt', pinned: { accelerate: 'more-pins.txt:1' } }]);
+    // Files without -c/-r are not listed; the result is plain JSON (it goes to worker threads).
+    assert.deepEqual(Object.keys(facts).sort(), ['constraints.txt', 'requirements.txt', 'requirements/base.txt'].map((f) => path.join(dir, f)).sort());
+    assert.deepEqual(JSON.parse(JSON.stringify(facts)), facts);
+  });
+
+  test(`at most 5 levels deep; a deeper file is named in a problem and its pins do not count`, () => {
+    const files: Record<string, string> = { 'requirements.txt': '-r d1.txt\n' };
+    for (let i = 1; i <= 7; i++) files[`d${i}.txt`] = `pkg${i}==1.0\n-r d${i + 1}.txt\n`;
+    files['d8.txt'] = 'pkg8==1.0\n';
+    const dir = project(files);
+    const [ref] = followed(dir, ['requirements.txt'])[path.join(dir, 'requirements.txt')];
+    assert.deepEqual(Object.keys(ref.pinned), ['pkg1', 'pkg2', 'pkg3', 'pkg4', 'pkg5']);
+    assert.deepEqual(ref.problems, ['`-r d6.txt` in `d5.txt` was not followed: more than 5 levels of `-r`/`-c`']);
+  });
+
+  test('an option written twice is followed once; past 10,000 options in all, the rest are not followed', () => {
+    const many = Array.from({ length: 10_003 }, (_, i) => `-c m${i}.txt`).join('\n');
+    const dir = project({ 'requirements.txt': `-c pins.txt\n-c pins.txt\n${many}\n`, 'pins.txt': 'torch==2.6.0\n' });
+    const refs = followed(dir, ['requirements.txt'])[path.join(dir, 'requirements.txt')];
+    assert.equal(refs.length, 10_004);
+    assert.deepEqual(refs[0], { option: 'constraint', path: 'pins.txt', pinned: { torch: 'pins.txt:1' } });
+    assert.deepEqual(refs[9_999].problems, ['`-c m9998.txt` could not be read: no such file']);
+    assert.deepEqual(refs[10_000].problems, ['`-r`/`-c` options past the first 10000 were not followed']);
+    const notices = analyzeManifest(fs.readFileSync(path.join(dir, 'requirements.txt'), 'utf8'), path.join(dir, 'requirements.txt'), undefined, {
+      project: { roots: [dir], constrained: followed(dir, ['requirements.txt']) },
+    }).notices;
+    assert.equal(notices.length, 10_000, 'one notice per missing file, and one for the rest');
+  });
+
+  test('never read: a missing file, a link out of the roots (file or folder), a path outside them, a FIFO, a large file, a URL, ${VAR}', () => {
+    const outside = project({ 'creds.txt': 'torch==6.6.6\nSUPERSECRET==1\n', 'dir/c.txt': 'torch==6.6.6\n' });
+    const dir = project({
+      'svc/requirements.txt': [
+        '-c missing.txt',
+        '-c linked.txt',
+        '-c linkdir/c.txt',
+        '-c ../../outside.txt',
+        '-c fifo.txt',
+        '-c large.txt',
+        '-r https://example.com/requirements.txt',
+        '-r ${REQS}/gpu.txt',
+        '-c inside-link.txt',
+        'torch',
+        '',
+      ].join('\n'),
+      'svc/large.txt': 'torch==2.6.0\n' + '# padding\n'.repeat(200),
+      'svc/real-pins.txt': 'torch==2.6.0\n',
+    });
+    fs.symlinkSync(path.join(outside, 'creds.txt'), path.join(dir, 'svc', 'linked.txt'));
+    fs.symlinkSync(path.join(outside, 'dir'), path.join(dir, 'svc', 'linkdir'));
+    // a link that stays inside the roots is read like any file
+    fs.symlinkSync(path.join(dir, 'svc', 'real-pins.txt'), path.join(dir, 'svc', 'inside-link.txt'));
+    const fifo = spawnSync('mkfifo', [path.join(dir, 'svc', 'fifo.txt')]).status === 0;
+    const facts = followed(dir, ['svc/requirements.txt'], 1024);
+    const refs = facts[path.join(dir, 'svc', 'requirements.txt')];
+    const problem = (p: string) => entry(refs, p)?.problems;
+    assert.deepEqual(problem('missing.txt'), ['`-c missing.txt` could not be read: no such file']);
+    assert.deepEqual(problem('linked.txt'), ['`-c linked.txt` could not be read: it is a link to a file outside the scanned folders']);
+    assert.deepEqual(problem('linkdir/c.txt'), ['`-c linkdir/c.txt` could not be read: it is outside the scanned folders']);
+    assert.deepEqual(problem('../../outside.txt'), ['`-c ../../outside.txt` could not be read: it is outside the scanned folders']);
+    if (fifo) assert.deepEqual(problem('fifo.txt'), ['`-c fifo.txt` could not be read: it is not a regular file']);
+    assert.deepEqual(problem('large.txt'), ['`-c large.txt` could not be read: it is over the 1 KB limit (setting maxFileSizeKb)']);
+    assert.deepEqual(problem('https://example.com/requirements.txt'), ['`-r https://example.com/requirements.txt` could not be read: it is a URL, which the scan does not fetch']);
+    assert.deepEqual(problem('${REQS}/gpu.txt'), ['`-r ${REQS}/gpu.txt` could not be read: its path holds an environment variable, whose value is not known here']);
+    assert.deepEqual(entry(refs, 'inside-link.txt'), { option: 'constraint', path: 'inside-link.txt', pinned: { torch: 'svc/inside-link.txt:1' } });
+    for (const p of ['missing.txt', 'linked.txt', 'linkdir/c.txt', 'large.txt']) assert.deepEqual(entry(refs, p)?.pinned, {}, p);
+    assert.ok(!JSON.stringify(facts).includes('SUPERSECRET') && !JSON.stringify(facts).includes('6.6.6'));
+    // Only inside the roots given: the same files with the svc folder as the only root.
+    const narrow = followed(path.join(dir, 'svc'), ['requirements.txt'], 1024);
+    assert.deepEqual(entry(narrow[path.join(dir, 'svc', 'requirements.txt')], 'inside-link.txt')?.pinned, { torch: 'inside-link.txt:1' });
+    const none = followReferences(readManifests([path.join(dir, 'svc', 'requirements.txt')], dir, 1024), []);
+    assert.match(entry(none[path.join(dir, 'svc', 'requirements.txt')], 'inside-link.txt')?.problems?.[0] ?? '', /outside the scanned folders/);
+  });
+
+  test('a nested file that cannot be read is a problem of the top option, named with the file that references it', () => {
+    const dir = project({ 'requirements.txt': '-c constraints.txt\ntorch\n', 'constraints.txt': 'torch==2.6.0\n-r gone.txt\n' });
+    const [ref] = followed(dir, ['requirements.txt'])[path.join(dir, 'requirements.txt')];
+    assert.deepEqual(ref, { option: 'constraint', path: 'constraints.txt', pinned: { torch: 'constraints.txt:1' }, problems: ['`-r gone.txt` in `constraints.txt` could not be read: no such file'] });
+  });
+
+  test('buildFacts records them as `constrained`; analyzeManifest applies only the options the text holds now', () => {
+    const dir = project({ 'requirements.txt': '-c constraints.txt\ntorch\n-c missing.txt\n', 'constraints.txt': 'torch==2.6.0\n' });
+    const req = path.join(dir, 'requirements.txt');
+    const facts: ProjectFacts = buildFacts([dir], readManifests([req], dir, 2048 * 1024), [], []);
+    assert.deepEqual(Object.keys(facts.constrained ?? {}), [req]);
+    const text = fs.readFileSync(req, 'utf8');
+    const run = (t: string, project?: ProjectFacts) => analyzeManifest(t, req, undefined, { select: ['SAI701'], project });
+    const withFacts = run(text, facts);
+    assert.deepEqual(withFacts.findings, []);
+    assert.deepEqual(withFacts.notices, [{ kind: 'not-scanned', message: '`-c missing.txt` could not be read: no such file' }]);
+    // Without facts (a file analysed alone): reported, and nothing said about the options.
+    const alone = run(text);
+    assert.deepEqual(alone.findings.map((f) => f.range.start.line), [1]);
+    assert.deepEqual(alone.notices, []);
+    // An editor's text without the -c line (not saved yet): the constraints no longer apply, nor the notice.
+    const edited = run('torch\n', facts);
+    assert.deepEqual(edited.findings.map((f) => f.range.start.line), [0]);
+    assert.deepEqual(edited.notices, []);
+  });
+
+  test('through the CLI: the layout of the brief is quiet; -r pins count; an unreadable file keeps the finding and adds one notice', () => {
+    const dir = project({
+      'requirements.txt': '-c constraints.txt\ntorch\ntransformers>=4\n',
+      'constraints.txt': 'torch==2.6.0\ntransformers==4.46.3\n',
+      'svc/requirements-dev.txt': '-r ../requirements.txt\n-r requirements-base.txt\ntorch\nlangchain\ndatasets\n',
+      'svc/requirements-base.txt': 'langchain==0.3.7\n',
+      'jobs/requirements.txt': '-c pins/constraints.txt\n-r missing.txt\ntorch\n',
+    });
+    const { findings, notices, status } = scan(dir);
+    assert.equal(status, 1);
+    assert.deepEqual(
+      findings.map((f) => [f.path, f.ruleId, f.line, f.severity]),
+      [
+        ['jobs/requirements.txt', 'SAI701', 3, 'warning'],
+        ['svc/requirements-dev.txt', 'SAI701', 5, 'warning'],
+      ],
+    );
+    assert.match(findings[1].message, /`datasets` has no version constraint/);
+    assert.deepEqual(notices, [
+      { path: 'jobs/requirements.txt', kind: 'not-scanned', message: '`-c pins/constraints.txt` could not be read: no such file' },
+      { path: 'jobs/requirements.txt', kind: 'not-scanned', message: '`-r missing.txt` could not be read: no such file' },
+    ]);
+    // A file named on the command line is followed too (the current folder is a root).
+    const one = scan(dir, ['requirements.txt']);
+    assert.deepEqual(one.findings, []);
+    assert.deepEqual(one.notices, []);
+  });
+
+  test('through the CLI: a constraints file linked from outside the scanned folder is not read', () => {
+    const outside = project({ 'constraints.txt': 'torch==2.6.0\n' });
+    const dir = project({ 'requirements.txt': '-c constraints.txt\ntorch\n' });
+    fs.symlinkSync(path.join(outside, 'constraints.txt'), path.join(dir, 'constraints.txt'));
+    const r = spawnSync(process.execPath, [CLI, 'scan', '--format', 'json'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    const report = JSON.parse(r.stdout) as { findings: Finding[]; notices: Array<{ path: string; message: string }> };
+    assert.deepEqual(report.findings.map((f) => [f.path, f.ruleId, f.line]), [['requirements.txt', 'SAI701', 2]]);
+    assert.deepEqual(report.notices.map((n) => [n.path, n.message]), [['requirements.txt', '`-c constraints.txt` could not be read: it is a link to a file outside the scanned folders']]);
   });
 });

@@ -1,17 +1,18 @@
 /**
  * `analyzeManifest(text, path, settings)`: the rules that read dependency manifests (requirements files,
  * `pyproject.toml`, `setup.cfg`, conda `environment.yml`). Pure like `analyze`: the caller reads the file and says,
- * through `ProjectFacts.lockFiles`, which lock files exist.
+ * through `ProjectFacts.lockFiles`, which lock files exist, and through `ProjectFacts.constrained`, what the files a
+ * requirements file names with `-c`/`-r` pin.
  */
 import * as path from 'node:path';
 import { manifestKindOf, parseManifest, type ManifestKind, type ParsedManifest, type Span } from '../manifests';
 import { RULES } from '../rules';
 import { DEFAULT_SETTINGS, type Settings } from '../shared/settings';
 import { guidelineLabel, ruleSetting, type AnalyzeOptions } from './analyze';
-import { isWithin, type ProjectFacts } from './project';
+import { isWithin, type FollowedReference, type ProjectFacts } from './project';
 import type { Rule } from './rule';
 import { findLineSuppression, lineDirectives } from './suppress';
-import { confidenceRank, type AnalysisResult, type Confidence, type Finding, type Fix, type Range, type Severity } from './types';
+import { confidenceRank, type AnalysisResult, type Confidence, type Finding, type Fix, type Notice, type Range, type Severity } from './types';
 
 export interface ManifestReport {
   span: Span;
@@ -32,7 +33,17 @@ export class ManifestRuleContext {
     readonly path: string,
     /** The lock file (a path) that pins this manifest's dependencies, if there is one. */
     readonly lockFile: string | undefined,
+    /** Names (PEP 503) that the manifest's `-c`/`-r` files pin, with where (see `referencedPins`). */
+    private readonly pinnedByReferences: ReadonlyMap<string, string> = new Map(),
   ) {}
+
+  /**
+   * Where a `-c` constraints file or a `-r` included file of this manifest pins `normalized` (`constraints.txt:1`),
+   * or undefined. Known only when the caller passed the project's facts (the CLI and the language server do).
+   */
+  pinnedElsewhere(normalized: string): string | undefined {
+    return this.pinnedByReferences.get(normalized);
+  }
 
   report(r: ManifestReport): void {
     this.findings.push({
@@ -95,6 +106,30 @@ export function lockFileFor(file: string, manifest: ParsedManifest, project: Pro
   return best;
 }
 
+/**
+ * What the `-c`/`-r` options of a requirements file bring, by the facts the CLI or the language server gathered
+ * (`ProjectFacts.constrained`, from the files on disk): the names their files pin, and one notice per file that
+ * could not be read. Only the options the manifest's text holds now count (an editor's unsaved text may have
+ * dropped one). Undefined without facts for the file: `analyzeManifest` alone never reads other files.
+ */
+export function referencedPins(file: string, manifest: ParsedManifest, project: ProjectFacts | undefined): { pinned: Map<string, string>; notices: string[] } | undefined {
+  const followed = project?.constrained?.[path.resolve(file)];
+  if (!followed || !manifest.references?.length) return undefined;
+  const byOption = new Map<string, FollowedReference>();
+  for (const f of followed) byOption.set(`${f.option}\0${f.path}`, f);
+  const pinned = new Map<string, string>();
+  const notices = new Set<string>();
+  const applied = new Set<FollowedReference>();
+  for (const ref of manifest.references) {
+    const f = byOption.get(`${ref.option}\0${ref.path}`);
+    if (!f || applied.has(f)) continue;
+    applied.add(f);
+    for (const [name, where] of Object.entries(f.pinned)) if (!pinned.has(name)) pinned.set(name, where);
+    for (const p of f.problems ?? []) notices.add(p);
+  }
+  return { pinned, notices: [...notices] };
+}
+
 /** Run the manifest rules over a parsed manifest. Exported for notebooks' `pip install` lines. */
 export function checkManifest(
   manifest: ParsedManifest,
@@ -103,6 +138,8 @@ export function checkManifest(
   settings: Settings,
   options: AnalyzeOptions,
   lockFile: string | undefined,
+  /** Names pinned by the manifest's `-c`/`-r` files (`referencedPins`). */
+  pinnedElsewhere?: ReadonlyMap<string, string>,
 ): Finding[] {
   const minRank = confidenceRank(settings.minConfidence);
   const findings: Finding[] = [];
@@ -110,7 +147,7 @@ export function checkManifest(
     if (!rule.checkManifest) continue;
     const { on, severity } = ruleSetting(rule.id, settings, options);
     if (!on) continue;
-    const ctx = new ManifestRuleContext(rule, manifest, text, filePath, lockFile);
+    const ctx = new ManifestRuleContext(rule, manifest, text, filePath, lockFile, pinnedElsewhere);
     rule.checkManifest(ctx);
     const label = guidelineLabel(rule);
     for (const f of ctx.findings) {
@@ -149,7 +186,8 @@ export function analyzeManifest(
   if (!options.kind && kind === 'requirements' && !named && manifest.dependencies.length === 0 && manifest.indexOptions.length === 0) {
     return { findings: [], notices: [], parsed: false };
   }
-  const findings = checkManifest(manifest, text, filePath, settings, options, lockFileFor(filePath, manifest, options.project));
+  const referenced = kind === 'requirements' ? referencedPins(filePath, manifest, options.project) : undefined;
+  const findings = checkManifest(manifest, text, filePath, settings, options, lockFileFor(filePath, manifest, options.project), referenced?.pinned);
   const directives = lineDirectives(text);
   if (directives.size) {
     for (const f of findings) {
@@ -158,6 +196,7 @@ export function analyzeManifest(
     }
   }
   findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character || a.ruleId.localeCompare(b.ruleId));
-  const notices = manifest.errors.map((e) => ({ kind: 'invalid-format' as const, message: `line ${e.span.line + 1}: ${e.message}` }));
+  const notices: Notice[] = manifest.errors.map((e) => ({ kind: 'invalid-format' as const, message: `line ${e.span.line + 1}: ${e.message}` }));
+  for (const message of referenced?.notices ?? []) notices.push({ kind: 'not-scanned', message });
   return { findings, notices, parsed: true };
 }

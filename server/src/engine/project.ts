@@ -20,6 +20,23 @@ export interface TorchRequirement {
   where: string;
 }
 
+/**
+ * One `-c`/`-r` option of a requirements file, as the facts stage followed it (workspace/project-facts.ts): the
+ * names the referenced file pins, and those pinned by the files it references in turn (pip resolves one set).
+ */
+export interface FollowedReference {
+  option: 'requirement' | 'constraint';
+  /**
+   * The path as written in the requirements file. `analyzeManifest` matches it against the file's current text: an
+   * unsaved edit that removes the option removes its pins.
+   */
+  path: string;
+  /** PEP 503 names pinned (`pin === 'pinned'`) → where: `constraints.txt:1` (relative as manifests are named). */
+  pinned: Record<string, string>;
+  /** Why the file, or one it references in turn, could not be read ("`-c constraints.txt` could not be read: no such file"). */
+  problems?: string[];
+}
+
 export interface ProjectFacts {
   /** Folders the project's relative paths may be read against (workspace folders, the scan's roots). */
   roots?: string[];
@@ -34,6 +51,11 @@ export interface ProjectFacts {
    * line. A lock file covers the manifests in its folder and below.
    */
   lockFiles?: string[];
+  /**
+   * Requirements files with `-c`/`-r` options, by absolute path: what each option brings (followed relative to the
+   * file's folder, recursively, only inside `roots`). SAI701 does not report a floating requirement that one pins.
+   */
+  constrained?: Record<string, FollowedReference[]>;
   /** Model artifacts the scanner flagged, by absolute path. Safe artifacts are not listed. */
   artifacts?: Record<string, ArtifactVerdict>;
 }

@@ -877,12 +877,15 @@ function textDocumentUri(p: { textDocument?: { uri?: unknown } } | null | undefi
   return uri;
 }
 
-/** Which parts of the facts differ: Python analyses read the torch version and flagged model files, manifests the lock files. */
+/**
+ * Which parts of the facts differ: Python analyses read the torch version and flagged model files, manifests the lock
+ * files and what their `-c`/`-r` files pin.
+ */
 function factsChange(before: ProjectFacts, after: ProjectFacts): { python: boolean; manifests: boolean } {
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   return {
     python: !same(before.roots, after.roots) || !same(before.torch, after.torch) || !same(before.artifacts, after.artifacts),
-    manifests: !same(before.lockFiles, after.lockFiles),
+    manifests: !same(before.lockFiles, after.lockFiles) || !same(before.constrained, after.constrained),
   };
 }
 

@@ -1,7 +1,7 @@
 /** Accumulates what a parser finds, turning offsets into spans; and the facts about URLs that several formats share. */
 import type { PinState } from './pep440';
 import { LineIndex, type Mapped } from './text';
-import type { IndexOption, ManifestDependency, ManifestError } from './types';
+import type { IndexOption, ManifestDependency, ManifestError, ManifestReference } from './types';
 
 export interface DependencyParts {
   name: string;
@@ -27,6 +27,7 @@ export class Collector {
   readonly dependencies: ManifestDependency[] = [];
   readonly indexOptions: IndexOption[] = [];
   readonly errors: ManifestError[] = [];
+  readonly references: ManifestReference[] = [];
   /** Requirement lines seen, and those with `--hash` (for `fullyHashed`). */
   requirementLines = 0;
   hashedLines = 0;
@@ -46,6 +47,10 @@ export class Collector {
 
   index(option: IndexOption['option'], value: string, start: number, end: number, insecure = isInsecureUrl(value)): void {
     this.indexOptions.push({ option, value, insecure, span: this.lines.span(start, end) });
+  }
+
+  reference(option: ManifestReference['option'], path: string, start: number, end: number): void {
+    this.references.push({ option, path, span: this.lines.span(start, end) });
   }
 
   dependency(p: DependencyParts): ManifestDependency {

@@ -15,7 +15,7 @@ import { parseSetupCfgInto } from './setup-cfg';
 import { LineIndex } from './text';
 import type { ManifestKind, ParsedManifest } from './types';
 
-export type { IndexOption, InstallCommand, ManifestDependency, ManifestError, ManifestKind, ParsedManifest, PinState, Span } from './types';
+export type { IndexOption, InstallCommand, ManifestDependency, ManifestError, ManifestKind, ManifestReference, ParsedManifest, PinState, Span } from './types';
 export { compareVersions, parseVersion, isValidVersion, specifierFacts } from './pep440';
 export { parseRequirement, type Requirement, type RequirementResult } from './pep508';
 export { parseCondaSpec, type CondaSpec } from './conda';
@@ -61,13 +61,13 @@ function guessKind(path: string): ManifestKind {
 }
 
 /**
- * Parses a manifest. The kind comes from `manifestKindOf(path)`, or from the extension for other names (`.toml`,
- * `.cfg`, `.yml`; anything else as a requirements file). Never throws: invalid TOML or YAML gives one error at the
- * parser's position and no dependencies; an invalid requirement gives an error at its position and the rest of the
- * file is still read.
+ * Parses a manifest. The kind is `asKind` when given, else `manifestKindOf(path)`, else the extension's for other
+ * names (`.toml`, `.cfg`, `.yml`; anything else as a requirements file): a `-r base.txt` is a requirements file
+ * whatever its name. Never throws: invalid TOML or YAML gives one error at the parser's position and no
+ * dependencies; an invalid requirement gives an error at its position and the rest of the file is still read.
  */
-export function parseManifest(path: string, text: string): ParsedManifest {
-  const kind = manifestKindOf(path) ?? guessKind(path);
+export function parseManifest(path: string, text: string, asKind?: ManifestKind): ParsedManifest {
+  const kind = asKind ?? manifestKindOf(path) ?? guessKind(path);
   const col = new Collector(new LineIndex(text));
   let projectName: string | undefined;
   try {
@@ -89,6 +89,7 @@ export function parseManifest(path: string, text: string): ParsedManifest {
     errors: col.errors,
     fullyHashed,
     ...(projectName !== undefined ? { projectName } : {}),
+    references: col.references,
   };
 }
 

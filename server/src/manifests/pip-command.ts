@@ -13,7 +13,7 @@
  */
 import { Collector } from './collect';
 import { addCondaSpec } from './environment';
-import { CONDA_OPTIONS, PIP_OPTIONS, UV_OPTIONS, recordIndexOption, walkOptions, type OptionSpec } from './pip-options';
+import { CONDA_OPTIONS, PIP_OPTIONS, UV_OPTIONS, recordIndexOption, recordReference, referenceOption, walkOptions, type OptionSpec } from './pip-options';
 import { addRequirement } from './requirements';
 import { shellWords, type ShellWord } from './shell';
 import { LineIndex, Mapped } from './text';
@@ -98,7 +98,7 @@ export function parsePipInstall(commandText: string): InstallCommand | undefined
   }
   if (!state.found) return undefined;
   col.errors.sort((a, b) => a.span.line - b.span.line || a.span.character - b.span.character);
-  return { dependencies: col.dependencies, indexOptions: col.indexOptions, errors: col.errors };
+  return { dependencies: col.dependencies, indexOptions: col.indexOptions, references: col.references, errors: col.errors };
 }
 
 function readCommands(col: Collector, commandText: string, state: { found: boolean }): void {
@@ -126,6 +126,11 @@ function readCommands(col: Collector, commandText: string, state: { found: boole
         }
         if (tool === 'pip' && (v.spec.kind === 'hash' || v.spec.long[0] === '--install-option')) {
           col.error(`\`${v.spec.long[0]}\` is only valid in a requirements file`, v.word.start, v.word.end);
+          return;
+        }
+        if (tool !== 'conda' && referenceOption(v.spec)) {
+          // `-r $REQS`: the shell's value is not known here (and said so)
+          if (!v.value || analysable(v.value)) recordReference(col, v);
           return;
         }
         recordIndexOption(col, v);

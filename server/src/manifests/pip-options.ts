@@ -296,6 +296,23 @@ export function walkOptions(words: readonly ShellWord[], table: readonly OptionS
   }
 }
 
+/** `requirement` for pip's and uv's `-r`, `constraint` for their `-c`; undefined for any other option. */
+export function referenceOption(spec: OptionSpec): 'requirement' | 'constraint' | undefined {
+  if (spec.kind !== 'file') return undefined;
+  return spec.long[0] === '--requirement' ? 'requirement' : spec.long[0] === '--constraint' ? 'constraint' : undefined;
+}
+
+/**
+ * Records a `-r/--requirement` or `-c/--constraint` option (pip's and uv's; not uv's `--override` or conda's
+ * `--file`); returns whether it was one.
+ */
+export function recordReference(col: Collector, v: OptionValue): boolean {
+  const option = referenceOption(v.spec);
+  if (!option) return false;
+  if (v.value && v.value.text.length) col.reference(option, v.value.text, v.value.map.start(0), v.value.map.end(v.value.text.length));
+  return true;
+}
+
 /** Records an index-related option; returns whether it was one. */
 export function recordIndexOption(col: Collector, v: OptionValue): boolean {
   const kind = v.spec.kind;

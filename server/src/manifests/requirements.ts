@@ -6,15 +6,16 @@
  *    (split as shell words, as pip's `shlex.split`);
  * 4. a requirement is a PEP 508 string, or a URL or path (named by `#egg=` or its file name); `${VAR}` environment
  *    variables are left as written (their values are unknown here) and accepted in versions and URLs.
- * Options lines: `-r/-c` (other files, not followed), `-e`, `-i/--index-url`, `--extra-index-url`, `--trusted-host`,
- * `-f/--find-links`, `--no-index`, `--pre`, `--prefer-binary`, `--require-hashes`, `--only-binary`, `--no-binary`,
- * `--use-feature`; after a requirement: `--hash`, `--config-settings`, `--global-option`.
+ * Options lines: `-r/-c` (other files: recorded in `references`, followed by `workspace/project-facts.ts`), `-e`,
+ * `-i/--index-url`, `--extra-index-url`, `--trusted-host`, `-f/--find-links`, `--no-index`, `--pre`,
+ * `--prefer-binary`, `--require-hashes`, `--only-binary`, `--no-binary`, `--use-feature`; after a requirement:
+ * `--hash`, `--config-settings`, `--global-option`.
  */
 import { Collector, directKind, directPin, looksLikeDirectReference, nameOfReference } from './collect';
 import { normalizeName } from './packages';
 import { specifierFacts } from './pep440';
 import { parseRequirement } from './pep508';
-import { PIP_OPTIONS, recordIndexOption, walkOptions, type OptionValue } from './pip-options';
+import { PIP_OPTIONS, recordIndexOption, recordReference, walkOptions, type OptionValue } from './pip-options';
 import { shellWords, type ShellWord } from './shell';
 import { Mapped, MappedBuilder, isSpace } from './text';
 
@@ -153,6 +154,7 @@ export function handleRequirementsLine(col: Collector, line: Mapped, group?: str
           editables.push(v);
           return;
         }
+        if (recordReference(col, v)) return;
         recordIndexOption(col, v);
       },
       argument(w) {

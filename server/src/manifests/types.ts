@@ -55,6 +55,18 @@ export interface IndexOption {
   span: Span;
 }
 
+/**
+ * A `-r/--requirement` or `-c/--constraint` option of a requirements file or a `pip install` command: another file
+ * pip reads. The parser only records it; `workspace/project-facts.ts` follows it.
+ */
+export interface ManifestReference {
+  option: 'requirement' | 'constraint';
+  /** The path (or URL) as written, without quotes; pip reads a relative one against the referencing file's folder. */
+  path: string;
+  /** The path's span. */
+  span: Span;
+}
+
 export interface ManifestError {
   message: string;
   span: Span;
@@ -69,11 +81,18 @@ export interface ParsedManifest {
   fullyHashed: boolean;
   /** pyproject.toml `[project] name` (or `[tool.poetry] name`), setup.cfg `[metadata] name`. */
   projectName?: string;
+  /**
+   * Requirements files: the `-r` and `-c` options, in the order of the text (`parseManifest` always sets it, empty for
+   * the other kinds; optional so that a manifest built by hand, as for a notebook's command, need not).
+   */
+  references?: ManifestReference[];
 }
 
 /** What parsing a notebook's install command gives. */
 export interface InstallCommand {
   dependencies: ManifestDependency[];
   indexOptions: IndexOption[];
+  /** `-r`/`-c` (pip, `uv pip`: also `--requirements`/`--constraints`), in the order of the text. */
+  references: ManifestReference[];
   errors: ManifestError[];
 }

@@ -34,7 +34,12 @@ export const rule: Rule = {
       'manifest, the finding drops to info: `poetry.lock`, `uv.lock`, `pdm.lock`, `requirements.lock` or `pixi.lock` ' +
       'in the folder of a `pyproject.toml` or above it, a conda-lock file for an environment file, and for a ' +
       'requirements file only its own `--hash` on every line (or, for a pip-tools `.in`, the hashed `.txt` compiled ' +
-      'from it). pip never reads `poetry.lock`, so a lock does not cover a requirements file.',
+      'from it). pip never reads `poetry.lock`, so a lock does not cover a requirements file. A requirements file\'s ' +
+      '`-c constraints.txt` and `-r other.txt` options are followed (relative to its folder, recursively, only inside ' +
+      'the scanned folders): a requirement pinned with `==` there is pinned here too, because pip applies the ' +
+      'constraints and resolves the included files as one set, so `torch` beside `-c constraints.txt` holding ' +
+      '`torch==2.6.0` is not reported. A file such an option names that cannot be read (missing, outside the scanned ' +
+      'folders, a URL) gets a notice on the requirements file, and its requirements are still reported.',
     example: '# requirements.txt\ntorch\ntransformers>=4\nlangchain @ git+https://github.com/langchain-ai/langchain',
     useInstead:
       '# requirements.txt (or generate one with hashes: pip-compile --generate-hashes)\ntorch==2.6.0\ntransformers==4.46.3\n' +
@@ -48,6 +53,8 @@ export const rule: Rule = {
   checkManifest(ctx) {
     for (const dep of ctx.manifest.dependencies) {
       if (dep.pin !== 'floating' || !isModelEcosystemPackage(dep.normalized)) continue;
+      // pip applies a `-c` constraints file, and resolves a `-r` included file in the same set: a pin there holds here
+      if (ctx.pinnedElsewhere(dep.normalized)) continue;
       if (ctx.lockFile) {
         const lock = ctx.lockFile === ctx.path ? 'this file carries a hash on every line' : `\`${path.basename(ctx.lockFile)}\` pins the installed versions`;
         ctx.report({
