@@ -5,11 +5,11 @@
  * one `secureAi.threatModel.path` names. Only one export runs per folder at a time. Like the threat model, it works
  * in restricted mode: it reads files and writes one, and runs nothing from the workspace.
  */
-import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
-import { GatherError, OutputError, generateBom, planBom, summaryLine, DEFAULT_BOM_OUTPUT } from '../bom';
+import { pathToFileURL } from 'node:url';
+import { LSPErrorCodes, ResponseError } from 'vscode-languageserver';
+import { GatherError, OutputError, generateBom, planBom, summaryLine } from '../bom';
 import type { ExportBomParams, ExportBomResult } from '../shared/protocol';
+import { requestedFolder } from './threat-model';
 
 export { exportBomRequest } from '../shared/protocol';
 import type { Settings } from '../shared/settings';
@@ -18,48 +18,14 @@ export interface BomDeps {
   /** The server's workspace folders. */
   folders(): Array<{ uri: string; path: string }>;
   settings(uri: string): Promise<Settings>;
-  /**
-   * The client's raw `secureAi` section for a scope, for `bom.path` while the settings normaliser does not carry it.
-   * Absent, or failing: the default path.
-   */
-  configuration?(scopeUri: string): Promise<unknown>;
 }
 
 const running = new Map<string, Promise<ExportBomResult>>();
 
-function folderPath(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? path.resolve(fileURLToPath(uri)) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** `secureAi.bom.path` for the folder: nested as VS Code sends it (`{ bom: { path } }`) or flat. */
-async function bomPath(settings: Settings, deps: BomDeps, scopeUri: string): Promise<string> {
-  const normalised = settings['bom.path'];
-  if (typeof normalised === 'string' && normalised.trim() !== '') return normalised.trim();
-  let raw: unknown;
-  try {
-    raw = await deps.configuration?.(scopeUri);
-  } catch {
-    raw = undefined;
-  }
-  const v = isRecord(raw) ? (isRecord(raw.bom) ? raw.bom.path : raw['bom.path']) : undefined;
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : DEFAULT_BOM_OUTPUT;
-}
-
 export async function handleExportBom(params: ExportBomParams, deps: BomDeps): Promise<ExportBomResult> {
-  if (!params || typeof params.folderUri !== 'string' || (params.mode !== 'plan' && params.mode !== 'write')) {
-    throw new ResponseError(ErrorCodes.InvalidParams, 'exportBom: folderUri and mode ("plan" or "write") are required');
-  }
-  const abs = folderPath(params.folderUri);
-  const folder = abs && deps.folders().find((f) => path.resolve(f.path) === abs);
-  if (!folder) throw new ResponseError(ErrorCodes.InvalidParams, `exportBom: ${params.folderUri} is not a workspace folder`);
+  const folder = requestedFolder(params, deps.folders(), 'exportBom');
   const settings = await deps.settings(folder.uri);
-  const where = { output: await bomPath(settings, deps, folder.uri), base: folder.path, allowedRoots: [folder.path] };
+  const where = { output: settings['bom.path'], base: folder.path, allowedRoots: [folder.path] };
   const planned = (): ExportBomResult => {
     const plan = planBom(folder.path, where);
     return { uri: pathToFileURL(plan.target).href, exists: plan.exists, ours: plan.ours, written: false };

@@ -177,7 +177,7 @@ export class Session {
     this.onRequest(scanWorkspaceRequest, () => this.scan());
     this.onRequest(ruleDocumentationRequest, (p) => this.ruleDocumentation(p));
     this.onRequest(generateThreatModelRequest, (p) => handleGenerateThreatModel(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri) }));
-    this.onRequest(exportBomRequest, (p) => handleExportBom(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri), configuration: (scopeUri) => (this.caps.configuration ? this.connection.workspace.getConfiguration({ scopeUri, section: CONFIG_SECTION }) : Promise.resolve(this.pushedSettings)) }));
+    this.onRequest(exportBomRequest, (p) => handleExportBom(p, { folders: () => this.folders, settings: (uri) => this.settings.get(uri) }));
     c.onShutdown(async () => {
       await this.thread.dispose();
       this.debouncer?.dispose();

@@ -26,13 +26,26 @@ function folderPath(uri: string): string | undefined {
   }
 }
 
-export async function handleGenerateThreatModel(params: GenerateThreatModelParams, deps: ThreatModelDeps): Promise<GenerateThreatModelResult> {
+/**
+ * The workspace folder a `plan` / `write` request (threat model, bill of materials) names, after checking its params;
+ * an `InvalidParams` error otherwise.
+ */
+export function requestedFolder(
+  params: { folderUri?: unknown; mode?: unknown } | null | undefined,
+  folders: Array<{ uri: string; path: string }>,
+  method: string,
+): { uri: string; path: string } {
   if (!params || typeof params.folderUri !== 'string' || (params.mode !== 'plan' && params.mode !== 'write')) {
-    throw new ResponseError(ErrorCodes.InvalidParams, 'generateThreatModel: folderUri and mode ("plan" or "write") are required');
+    throw new ResponseError(ErrorCodes.InvalidParams, `${method}: folderUri and mode ("plan" or "write") are required`);
   }
   const abs = folderPath(params.folderUri);
-  const folder = abs && deps.folders().find((f) => path.resolve(f.path) === abs);
-  if (!folder) throw new ResponseError(ErrorCodes.InvalidParams, `generateThreatModel: ${params.folderUri} is not a workspace folder`);
+  const folder = abs && folders.find((f) => path.resolve(f.path) === abs);
+  if (!folder) throw new ResponseError(ErrorCodes.InvalidParams, `${method}: ${params.folderUri} is not a workspace folder`);
+  return folder;
+}
+
+export async function handleGenerateThreatModel(params: GenerateThreatModelParams, deps: ThreatModelDeps): Promise<GenerateThreatModelResult> {
+  const folder = requestedFolder(params, deps.folders(), 'generateThreatModel');
   const settings = await deps.settings(folder.uri);
   const output = settings['threatModel.path'];
   const where = { format: 'md' as const, output, base: folder.path, allowedRoots: [folder.path] };
