@@ -350,12 +350,33 @@ export function workspaceEditFor(uri: string, edit: WorkspaceEdit): Array<{ rang
   return out;
 }
 
-/** Apply non-overlapping edits (positions in UTF-16 code units) to `text`. */
+/**
+ * The offset LSP means by `p` in `text` (UTF-16 code units), as an editor and the server's text documents count it:
+ * lines end at `\r\n`, `\r` or `\n`; a line past the end means the end of the text, a character past the end of a
+ * line the end of that line, before its line break (never between the `\r` and `\n` of a CRLF).
+ */
+export function lspOffset(text: string, p: { line: number; character: number }): number {
+  if (p.line < 0) return 0;
+  let start = 0;
+  for (let line = 0; line < p.line; line++) {
+    while (start < text.length && text[start] !== '\n' && text[start] !== '\r') start++;
+    if (start === text.length) return text.length;
+    start += text[start] === '\r' && text[start + 1] === '\n' ? 2 : 1;
+  }
+  let end = start;
+  while (end < text.length && text[end] !== '\n' && text[end] !== '\r') end++;
+  return start + Math.min(Math.max(p.character, 0), end - start);
+}
+
+/** Apply non-overlapping edits (positions as `lspOffset` reads them; a range given end first is the same range) to `text`. */
 export function applyTextEdits(text: string, edits: Array<{ range: Range; newText: string }>): string {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  const at = (p: { line: number; character: number }) => Math.min((p.line < starts.length ? starts[p.line] : text.length) + p.character, text.length);
-  const spans = edits.map((e) => ({ from: at(e.range.start), to: at(e.range.end), text: e.newText })).sort((a, b) => b.from - a.from);
+  const spans = edits
+    .map((e) => {
+      const a = lspOffset(text, e.range.start);
+      const b = lspOffset(text, e.range.end);
+      return { from: Math.min(a, b), to: Math.max(a, b), text: e.newText };
+    })
+    .sort((a, b) => b.from - a.from);
   let out = text;
   for (const s of spans) out = out.slice(0, s.from) + s.text + out.slice(s.to);
   return out;

@@ -139,6 +139,86 @@ describe('notebook sync', () => {
     assert.equal(edits[0].range.start.line, 1);
   });
 
+  // LSP 3.17: lines end at \r\n, \r or \n, and a character past the end of a line means the end of that line, before
+  // its line break. The server's cells follow it; so must the client (the harness): the fuzz's lsp-edits #393 (seed
+  // 1123174555) timed out because the harness put such a position between the \r and \n of a CRLF, and from then on
+  // expected the analysis of a text the server (rightly) never had.
+  test('an edit past the end of a CRLF line lands before the \\r\\n; later edits and the diagnostics follow that text', async () => {
+    const { nb, cells } = fresh(2);
+    await client.openNotebook(nb, [
+      { uri: cells[0], text: 'x = 1\r\nimport torch' },
+      { uri: cells[1], text: 'z = torch.load(q)' },
+    ]);
+    await client.diagnosticsFor(cells[1], has('SAI202'));
+    const at = (line: number, character: number) => ({ start: { line, character }, end: { line, character } });
+    // Character 6 of `x = 1` (5 long) is its end: the comment goes before the \r\n, not between \r and \n...
+    await client.changeCell(nb, cells[0], [{ range: at(0, 6), text: '  # a' }]);
+    assert.equal(client.text(cells[0]), 'x = 1  # a\r\nimport torch');
+    // ...so that character 8 is after the `#`: what is typed there is a comment, not a call.
+    await client.changeCell(nb, cells[0], [{ range: at(0, 8), text: '; y = torch.load(p) ' }]);
+    assert.equal(client.text(cells[0]), 'x = 1  #; y = torch.load(p)  a\r\nimport torch');
+    assert.deepEqual(await client.diagnosticsFor(cells[0]), []);
+    const [d, ...rest] = await client.diagnosticsFor(cells[1]);
+    assert.deepEqual([d?.code, d?.range.start, rest.length], ['SAI202', { line: 0, character: 4 }, 0]);
+  });
+
+  test('the fuzz input lsp-edits #393 (seed 1123174555), reduced: the server publishes the analysis of the cells as LSP edits them', async () => {
+    const { nb, cells } = fresh(2);
+    const second = '%timeit -n 10 -r 3 f(x)\nimport torch\n}?\nlambda a=!x: a\n  lambda a=!x: a??\n       x = torch.load(p)\nx = %';
+    await client.openNotebook(nb, [
+      { uri: cells[0], text: 'x = !\n%\r\n    \n%%%bash\n x = (a,\n"""' },
+      { uri: cells[1], text: second },
+    ]);
+    const range = (l1: number, c1: number, l2: number, c2: number) => ({ start: { line: l1, character: c1 }, end: { line: l2, character: c2 } });
+    await client.changeCell(nb, cells[0], [{ range: range(3, 6, 4, 2), text: '"""' }]);
+    // Character 2 of line 1 (`%` and a CRLF) is the end of the line: the \r goes with the replaced text.
+    await client.changeCell(nb, cells[0], [{ range: range(1, 2, 2, 2), text: 'print("é😀?")' }]);
+    await client.changeCell(nb, cells[0], [{ range: range(1, 13, 2, 3), text: 'pip' }]);
+    await client.changeCell(nb, cells[0], [{ range: range(2, 0, 2, 0), text: '     % b)' }]);
+    assert.equal(client.text(cells[0]), 'x = !\n%print("é😀?"pipbas""" = (a,\n     % b)"""');
+    // The `"""` left open at the end of cell 1 runs over cell 2: its `torch.load(p)` is inside a string.
+    assert.deepEqual(await client.diagnosticsFor(cells[0]), []);
+    // Cell 2 keeps its version 1 (its SAI202 was published at open): wait for it to be cleared.
+    await client.diagnosticsFor(cells[1], none);
+    assert.equal(client.text(cells[1]), second);
+  });
+
+  test('a cell closed and opened again in one event (its language changed) is analysed with its new text', async () => {
+    const { nb, cells } = fresh(2);
+    await client.openNotebook(nb, [
+      { uri: cells[0], text: 'import torch\n' },
+      { uri: cells[1], text: 'SELECT 1', languageId: 'sql' },
+    ]);
+    await client.diagnosticsFor(cells[0]);
+    // Cell 2 becomes Python: its text document is closed and opened again under the same URI, in one change.
+    await client.connection.sendNotification('notebookDocument/didChange', {
+      notebookDocument: { uri: nb, version: 2 },
+      change: {
+        cells: {
+          structure: {
+            array: { start: 1, deleteCount: 1, cells: [{ kind: 2, document: cells[1] }] },
+            didOpen: [{ uri: cells[1], languageId: 'python', version: 2, text: 'x = torch.load(p)\n' }],
+            didClose: [{ uri: cells[1] }],
+          },
+        },
+      },
+    });
+    await client.waitUntil(() => {
+      const p = client.diagnostics.get(cells[1]);
+      return p?.version === 2 && has('SAI202')(p.diagnostics);
+    }, 'cell 2 analysed as Python');
+  });
+
+  test('a code cell in `python3` or `ipython` is part of the program and gets its own diagnostics', async () => {
+    const { nb, cells } = fresh(2);
+    await client.openNotebook(nb, [
+      { uri: cells[0], text: 'import torch\n', languageId: 'ipython' },
+      { uri: cells[1], text: 'x = torch.load(p)\n', languageId: 'python3' },
+    ]);
+    await client.diagnosticsFor(cells[1], has('SAI202'));
+    assert.deepEqual(await client.diagnosticsFor(cells[0]), []);
+  });
+
   test('hover on a cell shows the finding and its guideline', async () => {
     const { nb, cells } = fresh(2);
     await client.openNotebook(nb, [

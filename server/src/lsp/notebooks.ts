@@ -32,7 +32,7 @@ import type { AnalysisResult, Finding } from '../engine/types';
 import { maskMagics } from '../notebook/magics';
 import { analyzeProgram } from '../notebook/analyze';
 import type { NotebookCell } from '../notebook/parse';
-import { NotebookProgram } from '../notebook/program';
+import { NotebookProgram, isPythonCell } from '../notebook/program';
 import type { Settings } from '../shared/settings';
 import { codeActions, type ActionDocument, type ActionOptions } from './code-actions';
 import { findingToDiagnostic, noticeToDiagnostic } from './convert';
@@ -85,7 +85,6 @@ interface NotebookResult {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isInt = (v: unknown): v is number => Number.isInteger(v);
-const isPython = (languageId: string) => languageId.toLowerCase() === 'python';
 
 function isCell(v: unknown): v is SyncedCell & { document: string } {
   return isObject(v) && isString(v.document) && (v.kind === 1 || v.kind === 2);
@@ -132,11 +131,12 @@ class OpenNotebook {
     const python: boolean[] = [];
     for (const c of this.cells) {
       const doc = this.texts.get(c.uri);
-      const code = c.kind === CODE_CELL && !!doc && isPython(doc.languageId);
-      cells.push(doc ? { kind: c.kind === CODE_CELL ? 'code' : 'markdown', source: doc.text, language: doc.languageId } : { kind: 'raw', source: '', skipped: 'no text' });
+      const cell: NotebookCell = doc ? { kind: c.kind === CODE_CELL ? 'code' : 'markdown', source: doc.text, language: doc.languageId } : { kind: 'raw', source: '', skipped: 'no text' };
+      cells.push(cell);
       uris.push(c.uri);
       versions.push(doc?.version ?? 0);
-      python.push(code);
+      // Published on exactly the cells the program is made of (`python`, `Python`, `python3`, `ipython`...).
+      python.push(isPythonCell(cell));
     }
     return { cells, uris, versions, python };
   }
@@ -284,12 +284,14 @@ export class NotebookSync {
       const s = cells!.structure!;
       const added = (s.array.cells ?? []).map((c) => ({ uri: c.document, kind: c.kind }));
       nb.cells.splice(Math.min(s.array.start, nb.cells.length), s.array.deleteCount, ...added);
-      for (const item of s.didOpen ?? []) this.openCell(nb, item);
-      for (const c of added) this.cellOwner.set(c.uri, nb.uri);
+      // Closed before opened: a cell replaced under the same URI (its language changed) is closed and opened again in
+      // one event, and it is the new text document that stays open.
       for (const closed of s.didClose ?? []) {
         nb.texts.get(closed.uri)?.dispose();
         nb.texts.delete(closed.uri);
       }
+      for (const item of s.didOpen ?? []) this.openCell(nb, item);
+      for (const c of added) this.cellOwner.set(c.uri, nb.uri);
       // Cells gone from the notebook: forget them, and clear what was published for them now (also under onSave).
       const present = new Set(nb.cells.map((c) => c.uri));
       for (const [cellUri, owner] of [...this.cellOwner]) {
