@@ -389,9 +389,13 @@ export class Workbench {
     if (filter !== undefined) {
       const input = this.page.locator('.markers-panel-action-filter input, .viewpane-filter input').first();
       await input.fill(filter);
-      // The filter applies after a short delay; its badge ("Showing 2 of 7") says when it has.
+      // The filter applies after a short delay; its badge ("Showing 2 of 7") says when it has. Text typed while the
+      // panel was still settling can be lost (seen once on CI): type it again whenever the box does not hold it.
       const badge = this.page.getByText(/^Showing \d+ of \d+$/);
-      await poll(`the Problems filter ${JSON.stringify(filter)} to apply`, async () => (filter ? badge.isVisible() : !(await badge.isVisible())));
+      await poll(`the Problems filter ${JSON.stringify(filter)} to apply`, async () => {
+        if ((await input.inputValue().catch(() => filter)) !== filter) await input.fill(filter);
+        return filter ? badge.isVisible() : !(await badge.isVisible());
+      });
     }
   }
 
