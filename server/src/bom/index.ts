@@ -5,11 +5,10 @@
  * model is written (inside the allowed folders, never through a symbolic link, atomically, never over a file this
  * tool did not write unless forced).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_SETTINGS } from '../shared/settings';
 import { buildThreatModel } from '../threat-model/build';
-import { OutputError, resolveTarget, writeAtomic } from '../threat-model/output';
+import { OutputError, readTarget, resolveTarget, writeAtomic } from '../threat-model/output';
 import { gatherWorkspace, type GatherOptions } from '../threat-model/workspace';
 import { bomText, buildBom, localKey, type BomSummary, type CycloneDxBom } from './build';
 import { DEFAULT_MAX_HASH_BYTES, digestFile, digestFiles, fileInside, localCandidates, resolveLocalName } from './files';
@@ -68,14 +67,8 @@ export interface BomPlan {
 }
 
 function inspect(target: string): { exists: boolean; ours: boolean } {
-  let text: string;
-  try {
-    text = fs.readFileSync(target, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, ours: false };
-    throw new OutputError(`cannot read '${target}': ${(err as Error).message}`, 'io');
-  }
-  return { exists: true, ours: writtenBySecureAi(text) };
+  const text = readTarget(target);
+  return text === undefined ? { exists: false, ours: false } : { exists: true, ours: writtenBySecureAi(text) };
 }
 
 /** Where the file for `options` goes and what is there now, without generating anything. */

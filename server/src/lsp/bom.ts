@@ -9,18 +9,19 @@ import { pathToFileURL } from 'node:url';
 import { LSPErrorCodes, ResponseError } from 'vscode-languageserver';
 import { GatherError, OutputError, generateBom, planBom, summaryLine } from '../bom';
 import type { ExportBomParams, ExportBomResult } from '../shared/protocol';
-import { requestedFolder } from './threat-model';
+import type { Settings } from '../shared/settings';
+import { oneAtATime, requestedFolder } from './threat-model';
 
 export { exportBomRequest } from '../shared/protocol';
-import type { Settings } from '../shared/settings';
+
+/** The exports running, by folder. */
+const running = new Map<string, Promise<unknown>>();
 
 export interface BomDeps {
   /** The server's workspace folders. */
   folders(): Array<{ uri: string; path: string }>;
   settings(uri: string): Promise<Settings>;
 }
-
-const running = new Map<string, Promise<ExportBomResult>>();
 
 export async function handleExportBom(params: ExportBomParams, deps: BomDeps): Promise<ExportBomResult> {
   const folder = requestedFolder(params, deps.folders(), 'exportBom');
@@ -32,9 +33,7 @@ export async function handleExportBom(params: ExportBomParams, deps: BomDeps): P
   };
   try {
     if (params.mode === 'plan') return planned();
-    const previous = running.get(folder.path);
-    if (previous) await previous.catch(() => undefined);
-    const job = (async (): Promise<ExportBomResult> => {
+    return await oneAtATime(running, folder.path, async (): Promise<ExportBomResult> => {
       const r = await generateBom(folder.path, {
         ...where,
         force: params.force === true,
@@ -42,13 +41,7 @@ export async function handleExportBom(params: ExportBomParams, deps: BomDeps): P
         settings: { exclude: settings.exclude, maxFileSizeKb: settings.maxFileSizeKb, rules: settings.rules, minConfidence: settings.minConfidence },
       });
       return { uri: pathToFileURL(r.target!).href, exists: true, ours: true, written: true, summary: summaryLine(r.summary) };
-    })();
-    running.set(folder.path, job);
-    try {
-      return await job;
-    } finally {
-      if (running.get(folder.path) === job) running.delete(folder.path);
-    }
+    });
   } catch (err) {
     if (err instanceof OutputError && err.problem === 'needs-force') return planned();
     if (err instanceof OutputError || err instanceof GatherError) throw new ResponseError(LSPErrorCodes.RequestFailed, err.message);

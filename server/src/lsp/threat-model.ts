@@ -16,7 +16,23 @@ export interface ThreatModelDeps {
   settings(uri: string): Promise<Settings>;
 }
 
-const running = new Map<string, Promise<GenerateThreatModelResult>>();
+const running = new Map<string, Promise<unknown>>();
+
+/**
+ * Run `job` for `folder` after the one of its kind already running there (`running` holds one kind's jobs): one
+ * writer per folder at a time, and a failed earlier job does not stop the next.
+ */
+export async function oneAtATime<T>(running: Map<string, Promise<unknown>>, folder: string, job: () => Promise<T>): Promise<T> {
+  const previous = running.get(folder);
+  if (previous) await previous.catch(() => undefined);
+  const current = job();
+  running.set(folder, current);
+  try {
+    return await current;
+  } finally {
+    if (running.get(folder) === current) running.delete(folder);
+  }
+}
 
 function folderPath(uri: string): string | undefined {
   try {
@@ -54,9 +70,7 @@ export async function handleGenerateThreatModel(params: GenerateThreatModelParam
       const plan = planThreatModel(folder.path, where);
       return { uri: pathToFileURL(plan.target).href, exists: plan.exists, ours: plan.ours, written: false };
     }
-    const previous = running.get(folder.path);
-    if (previous) await previous.catch(() => undefined);
-    const job = (async (): Promise<GenerateThreatModelResult> => {
+    return await oneAtATime(running, folder.path, async (): Promise<GenerateThreatModelResult> => {
       const r = await generateThreatModel(folder.path, {
         ...where,
         force: params.force === true,
@@ -70,13 +84,7 @@ export async function handleGenerateThreatModel(params: GenerateThreatModelParam
         summary: summaryLine(r.summary),
         keptStatuses: r.keptStatuses.length,
       };
-    })();
-    running.set(folder.path, job);
-    try {
-      return await job;
-    } finally {
-      if (running.get(folder.path) === job) running.delete(folder.path);
-    }
+    });
   } catch (err) {
     if (err instanceof OutputError && err.problem === 'needs-force') {
       const plan = planThreatModel(folder.path, where);

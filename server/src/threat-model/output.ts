@@ -75,14 +75,19 @@ export interface TargetState {
   text?: string;
 }
 
-export function inspectTarget(target: string, format: Format): TargetState {
-  let text: string;
+/** The text already at a write's target, or undefined when there is none; any other read error is an `OutputError`. */
+export function readTarget(target: string): string | undefined {
   try {
-    text = fs.readFileSync(target, 'utf8');
+    return fs.readFileSync(target, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, ours: false };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new OutputError(`cannot read '${target}': ${(err as Error).message}`, 'io');
   }
+}
+
+export function inspectTarget(target: string, format: Format): TargetState {
+  const text = readTarget(target);
+  if (text === undefined) return { exists: false, ours: false };
   if (format === 'md') return { exists: true, ours: hasMarkers(text), text };
   let ours = false;
   try {
